@@ -1,0 +1,27 @@
+/** Two projects: unit tests (jsdom, in-process ports) and the browser suite (node, real Chromium). */
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: { module: 'commonjs', isolatedModules: true }, diagnostics: false }],
+};
+const moduleNameMapper = { '^(\\.{1,2}/.*)\\.js$': '$1' };
+
+export default {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: '<rootDir>/spec/helpers/port-environment.cjs',
+      testMatch: ['<rootDir>/spec/**/*.spec.ts'],
+      testPathIgnorePatterns: ['<rootDir>/spec/e2e/'],
+      transform,
+      moduleNameMapper,
+    },
+    {
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/spec/e2e/**/*.spec.ts'],
+      transform,
+      moduleNameMapper,
+    },
+  ],
+  collectCoverageFrom: ['src/**/*.ts', '!src/worker/shared-worker.ts'],
+  coverageReporters: ['text-summary', 'text'],
+};

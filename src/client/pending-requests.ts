@@ -1,0 +1,93 @@
+import { TimeoutError } from '../errors.js';
+import type { Response } from '../protocol.js';
+
+/** One request waiting for its reply. */
+export interface PendingRequest {
+  /** The request's type and channel, for error messages: `get("prices")`. */
+  readonly label: string;
+  /** How long it may wait (ms), and when that ends (ms since the epoch). */
+  readonly timeout: number;
+  readonly deadline: number;
+  /** Called synchronously with the reply, so state changes keep the order of the port's messages. */
+  readonly settle: (response: Response) => void;
+  readonly fail: (error: Error) => void;
+}
+
+/**
+ * Requests in flight by requestId, with their timeouts.
+ *
+ * One timer serves them all, armed for the earliest deadline: a burst of ten thousand publishes costs
+ * one timer, not ten thousand.
+ */
+export class PendingRequests {
+  private readonly requests = new Map<number, PendingRequest>();
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  private timerDeadline = Infinity;
+
+  get size(): number {
+    return this.requests.size;
+  }
+
+  add(requestId: number, request: PendingRequest): void {
+    this.requests.set(requestId, request);
+    if (request.deadline < this.timerDeadline) this.arm(request.deadline);
+  }
+
+  /** Hands a reply to its request; false when no request waits for it (late or unknown). */
+  settle(requestId: number, response: Response): boolean {
+    const request = this.requests.get(requestId);
+    if (!request) return false;
+    this.requests.delete(requestId);
+    request.settle(response);
+    return true;
+  }
+
+  /** Fails one request with the hub's error; false when no request waits for it. */
+  fail(requestId: number, error: Error): boolean {
+    const request = this.requests.get(requestId);
+    if (!request) return false;
+    this.requests.delete(requestId);
+    request.fail(error);
+    return true;
+  }
+
+  /** Fails every request, each with its own error (made from its label). */
+  failAll(makeError: (label: string) => Error): void {
+    const requests = [...this.requests.values()];
+    this.requests.clear();
+    this.disarm();
+    for (const request of requests) request.fail(makeError(request.label));
+  }
+
+  private arm(deadline: number): void {
+    this.disarm();
+    this.timerDeadline = deadline;
+    this.timer = setTimeout(this.expire, Math.max(0, deadline - Date.now()));
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerDeadline = Infinity;
+  }
+
+  private readonly expire = (): void => {
+    this.timer = undefined;
+    this.timerDeadline = Infinity;
+    const now = Date.now();
+    let next = Infinity;
+    for (const [requestId, request] of this.requests) {
+      if (request.deadline <= now) {
+        this.requests.delete(requestId);
+        request.fail(
+          new TimeoutError(
+            `${request.label} timed out after ${request.timeout} ms: no reply from the hub`,
+          ),
+        );
+      } else if (request.deadline < next) {
+        next = request.deadline;
+      }
+    }
+    if (next !== Infinity) this.arm(next);
+  };
+}

@@ -1,0 +1,438 @@
+import { BehaviorSubject, Observable, Subject, distinctUntilChanged, type Subscriber } from 'rxjs';
+import { DisconnectedError, LimitError, VersionMismatchError, fromWire } from '../errors.js';
+import { toJson } from '../json.js';
+import {
+  FEATURE_BATCH,
+  PROTOCOL_VERSION,
+  describe,
+  parseResponse,
+  type Endpoint,
+  type HubStats,
+  type Response,
+} from '../protocol.js';
+import { openEndpoint, type WorkerSource } from './open-endpoint.js';
+import { PendingRequests } from './pending-requests.js';
+
+/**
+ * Channel names and their value types, e.g. `{ prices: Prices; note: string }`. Without one, every
+ * channel carries `any`, so untyped code reads values without casts.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ChannelMap = Record<string, any>;
+
+/** What the client is doing with its hub. */
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** Options of {@link SharedWorkerClient}. */
+export interface ClientOptions {
+  /** How long a request waits for the hub's reply before it rejects with `TimeoutError` (ms). Default 10,000. */
+  timeout?: number;
+  /** The worker's name, when the worker is given as a URL (`new SharedWorker(url, { name })`). */
+  name?: string;
+  /** Largest value `publish` sends, in characters of JSON; checked before sending. Default 1 MiB. */
+  maxPayload?: number;
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  /** Overrides the client's `timeout` for this call (ms). */
+  timeout?: number;
+}
+
+const DEFAULT_TIMEOUT = 10_000;
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+/** One channel this tab subscribes to: its local subscribers share one subscription on the wire. */
+class RemoteChannel {
+  readonly values$ = new Subject<unknown>();
+  subscribers = 0;
+  /** True once the hub confirmed the subscription; values pushed before that belong to an older one. */
+  live = false;
+  hasValue = false;
+  value: unknown = undefined;
+  seq = 0;
+}
+
+function randomClientId(): string {
+  return typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function'
+    ? crypto.randomUUID()
+    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+function checkChannel(name: unknown, call: string): asserts name is string {
+  if (typeof name !== 'string' || name === '') {
+    throw new TypeError(`${call}(): channel must be a non-empty string, got ${describe(name)}`);
+  }
+}
+
+function checkTimeout(timeout: unknown, call: string): asserts timeout is number | undefined {
+  if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0))) {
+    throw new TypeError(
+      `${call}(): timeout must be a positive number of ms, got ${describe(timeout)}`,
+    );
+  }
+}
+
+const ignore = (): void => undefined;
+
+/**
+ * A tab's connection to the hub: live channels as Observables, and publish/get as Promises.
+ *
+ * ```ts
+ * const client = new SharedWorkerClient<{ prices: Prices }>(
+ *   () => new SharedWorker(new URL('./channels.worker.ts', import.meta.url), { name: 'channels' }),
+ * );
+ * client.channel('prices').subscribe((prices) => render(prices));
+ * await client.publish('prices', { BTC: 45000 });
+ * ```
+ */
+export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
+  /** This tab's id on the wire. */
+  readonly clientId = randomClientId();
+  private readonly state$ = new BehaviorSubject<ConnectionState>('connecting');
+  /** Where the connection stands; `'closed'` after `disconnect()` or a version mismatch. */
+  readonly connectionState$: Observable<ConnectionState> = this.state$.pipe(distinctUntilChanged());
+
+  private readonly endpoint: Endpoint;
+  private readonly timeout: number;
+  private readonly maxPayload: number;
+  private readonly pending = new PendingRequests();
+  private readonly channels = new Map<string, RemoteChannel>();
+  private nextRequestId = 1;
+  private outbox: string[] = [];
+  private flushQueued = false;
+  private hubAcceptsBatch = false;
+  private closedBy: DisconnectedError | VersionMismatchError | undefined = undefined;
+  private readonly onMessage = (event: { data: unknown }): void => {
+    this.receive(event.data);
+  };
+  private readonly onPageHide = (event: Event): void => {
+    // A page kept in the back/forward cache may come back; only a page that is really going says bye.
+    if (!(event as Event & { persisted?: boolean }).persisted) this.disconnect();
+  };
+
+  /**
+   * @param worker the hub's worker: a factory that makes it (recommended: bundlers understand it), a
+   *   `SharedWorker`, or the worker script's URL.
+   */
+  constructor(worker: WorkerSource, options: ClientOptions = {}) {
+    checkTimeout(options.timeout, 'SharedWorkerClient');
+    this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    this.endpoint = openEndpoint(worker, options.name);
+    this.endpoint.addEventListener('message', this.onMessage);
+    this.endpoint.start?.();
+    globalThis.addEventListener?.('pagehide', this.onPageHide);
+    this.hello();
+  }
+
+  /**
+   * The channel's values: the current one on subscribe (if the channel has one), then every update, in
+   * the hub's order. Cold and lazy: the first subscriber in this tab subscribes on the wire, the last one
+   * to leave unsubscribes. Completes on `unsubscribe(name)` and `disconnect()`.
+   */
+  channel<K extends keyof Channels & string>(name: K): Observable<Channels[K]> {
+    this.throwIfClosed('channel');
+    checkChannel(name, 'channel');
+    return new Observable<Channels[K]>((subscriber) => this.attach(name, subscriber));
+  }
+
+  /**
+   * Calls `callback` with the channel's current value and every update; returns the function that stops.
+   */
+  subscribe<K extends keyof Channels & string>(
+    name: K,
+    callback: (value: Channels[K]) => void,
+  ): () => void {
+    this.throwIfClosed('subscribe');
+    checkChannel(name, 'subscribe');
+    if (typeof callback !== 'function') {
+      throw new TypeError(`subscribe(): callback must be a function, got ${describe(callback)}`);
+    }
+    const subscription = this.channel(name).subscribe(callback);
+    return () => subscription.unsubscribe();
+  }
+
+  /**
+   * Publishes a value to every subscriber of the channel, in every tab. Resolves when the hub accepted it.
+   * The Promise may be ignored: the value is sent all the same, and a rejection is never reported as
+   * unhandled.
+   */
+  publish<K extends keyof Channels & string>(
+    name: K,
+    data: Channels[K],
+    options: RequestOptions = {},
+  ): Promise<void> {
+    this.throwIfClosed('publish');
+    checkChannel(name, 'publish');
+    checkTimeout(options.timeout, 'publish');
+    const json = toJson(data, 'publish');
+    const label = `publish(${JSON.stringify(name)})`;
+    if (json.length > this.maxPayload) {
+      const error = new LimitError(
+        `${label}: payload limit exceeded: ${json.length} characters of JSON (maxPayload is ${this.maxPayload})`,
+      );
+      return Promise.reject(error);
+    }
+    const done = this.request('publish', name, options.timeout, `,"data":${json}`).then(ignore);
+    done.catch(ignore);
+    return done;
+  }
+
+  /** The channel's current value, or `undefined` when it has none. */
+  get<K extends keyof Channels & string>(
+    name: K,
+    options: RequestOptions = {},
+  ): Promise<Channels[K] | undefined> {
+    this.throwIfClosed('get');
+    checkChannel(name, 'get');
+    checkTimeout(options.timeout, 'get');
+    return this.request('get', name, options.timeout).then(
+      (response) =>
+        (response.type === 'data' ? response.data : undefined) as Channels[K] | undefined,
+    );
+  }
+
+  /** Ends every subscription of the channel in this tab: their Observables complete. */
+  unsubscribe<K extends keyof Channels & string>(name: K): void {
+    this.throwIfClosed('unsubscribe');
+    checkChannel(name, 'unsubscribe');
+    this.channels.get(name)?.values$.complete();
+  }
+
+  /** A snapshot of the hub: connected tabs, channels, subscribers and counters. */
+  stats(options: RequestOptions = {}): Promise<HubStats> {
+    this.throwIfClosed('stats');
+    checkTimeout(options.timeout, 'stats');
+    return this.request('stats', undefined, options.timeout).then(
+      (response) => (response as Extract<Response, { type: 'stats' }>).data,
+    );
+  }
+
+  /**
+   * Leaves the hub: every channel Observable completes, every pending request rejects with
+   * `DisconnectedError`, the hub forgets this tab at once, and the port closes. Later calls throw
+   * `DisconnectedError`; calling `disconnect()` again does nothing.
+   */
+  disconnect(): void {
+    if (this.closedBy) return;
+    this.close(new DisconnectedError('the client is disconnected'));
+  }
+
+  private close(reason: DisconnectedError | VersionMismatchError): void {
+    this.closedBy = reason;
+    globalThis.removeEventListener?.('pagehide', this.onPageHide);
+    for (const channel of [...this.channels.values()]) channel.values$.complete();
+    this.channels.clear();
+    this.pending.failAll((label) =>
+      reason instanceof VersionMismatchError
+        ? new VersionMismatchError(`${label}: ${reason.message}`)
+        : new DisconnectedError(`${label} was cancelled: the client disconnected`),
+    );
+    // What this tab already queued still goes, so a publish right before disconnect() is not lost.
+    this.flush();
+    this.post(JSON.stringify({ type: 'bye', clientId: this.clientId }));
+    this.endpoint.removeEventListener('message', this.onMessage);
+    this.endpoint.close?.();
+    this.state$.next('closed');
+    this.state$.complete();
+  }
+
+  private throwIfClosed(call: string): void {
+    if (this.closedBy instanceof VersionMismatchError) {
+      throw new VersionMismatchError(`${call}(): ${this.closedBy.message}`);
+    }
+    if (this.closedBy) throw new DisconnectedError(`${call}(): the client is disconnected`);
+  }
+
+  /** One local subscriber of a channel; returns its teardown. */
+  private attach(name: string, subscriber: Subscriber<unknown>): () => void {
+    if (this.closedBy) {
+      subscriber.complete();
+      return ignore;
+    }
+    let channel = this.channels.get(name);
+    if (!channel) {
+      channel = new RemoteChannel();
+      this.channels.set(name, channel);
+      this.subscribeOnWire(name, channel);
+    }
+    channel.subscribers++;
+    if (channel.live && channel.hasValue) subscriber.next(channel.value);
+    const subscription = channel.values$.subscribe(subscriber);
+    const attached = channel;
+    return () => {
+      subscription.unsubscribe();
+      this.detach(name, attached);
+    };
+  }
+
+  private detach(name: string, channel: RemoteChannel): void {
+    channel.subscribers--;
+    if (channel.subscribers > 0 || this.channels.get(name) !== channel) return;
+    this.channels.delete(name);
+    if (!this.closedBy) this.request('unsubscribe', name, undefined).catch(ignore);
+  }
+
+  private subscribeOnWire(name: string, channel: RemoteChannel): void {
+    this.request('subscribe', name, undefined, '', () => {
+      channel.live = true;
+    }).catch((error: unknown) => {
+      if (this.channels.get(name) === channel) this.channels.delete(name);
+      channel.values$.error(error);
+    });
+  }
+
+  /**
+   * Sends one request and waits for its reply. `onReply` runs synchronously when the reply arrives,
+   * before the port's next message is read: a subscription must be live before the value that follows
+   * its `subscribed` reply.
+   */
+  private request(
+    type: 'subscribe' | 'unsubscribe' | 'publish' | 'get' | 'stats',
+    channel: string | undefined,
+    timeout: number | undefined,
+    extra = '',
+    onReply?: () => void,
+  ): Promise<Response> {
+    const requestId = this.nextRequestId++;
+    const wait = timeout ?? this.timeout;
+    const label = channel === undefined ? `${type}()` : `${type}(${JSON.stringify(channel)})`;
+    const channelField = channel === undefined ? '' : `,"channel":${JSON.stringify(channel)}`;
+    return new Promise<Response>((resolve, reject) => {
+      this.pending.add(requestId, {
+        label,
+        timeout: wait,
+        deadline: Date.now() + wait,
+        settle: (response) => {
+          onReply?.();
+          resolve(response);
+        },
+        fail: reject,
+      });
+      this.send(
+        `{"type":"${type}","clientId":${JSON.stringify(this.clientId)}${channelField},"requestId":${requestId}${extra}}`,
+      );
+    });
+  }
+
+  private hello(): void {
+    const requestId = this.nextRequestId++;
+    this.pending.add(requestId, {
+      label: 'connect',
+      timeout: this.timeout,
+      deadline: Date.now() + this.timeout,
+      settle: (response) => {
+        if (response.type === 'welcome') {
+          this.hubAcceptsBatch = response.features.includes(FEATURE_BATCH);
+          this.state$.next('open');
+        }
+      },
+      fail: (error) => {
+        if (error instanceof VersionMismatchError) {
+          this.close(error);
+        } else if (!this.closedBy) {
+          // A hub that predates the handshake answers "unknown message type": it is served as it is.
+          this.state$.next('open');
+        }
+      },
+    });
+    this.send(
+      JSON.stringify({
+        type: 'hello',
+        clientId: this.clientId,
+        requestId,
+        version: PROTOCOL_VERSION,
+        features: [FEATURE_BATCH],
+      }),
+    );
+  }
+
+  private send(json: string): void {
+    this.outbox.push(json);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flush);
+    }
+  }
+
+  /** Everything queued in this task leaves as one message when the hub understands batches. */
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    const messages = this.outbox;
+    if (messages.length === 0) return;
+    this.outbox = [];
+    if (messages.length === 1 || !this.hubAcceptsBatch) {
+      for (const message of messages) this.post(message);
+    } else {
+      this.post(`{"type":"batch","messages":[${messages.join(',')}]}`);
+    }
+  };
+
+  private post(message: string): void {
+    try {
+      this.endpoint.postMessage(message);
+    } catch {
+      // A port to a worker that is gone may throw; the requests it carried time out with a named error.
+    }
+  }
+
+  private receive(raw: unknown): void {
+    if (typeof raw !== 'string') return;
+    let message: unknown;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    const response = parseResponse(message);
+    if (!response) return;
+    if (response.type === 'batch') {
+      for (const item of response.messages) {
+        const inner = parseResponse(item);
+        if (inner && inner.type !== 'batch') this.handle(inner);
+      }
+    } else {
+      this.handle(response);
+    }
+  }
+
+  private handle(response: Exclude<Response, { type: 'batch' }>): void {
+    switch (response.type) {
+      case 'data':
+        if (response.requestId === undefined)
+          this.push(response.channel, response.data, response.seq);
+        else this.pending.settle(Number(response.requestId), response);
+        return;
+      case 'error':
+        if (response.requestId !== undefined) {
+          this.pending.fail(Number(response.requestId), fromWire(response.name, response.error));
+        }
+        return;
+      case 'subscribed':
+      case 'unsubscribed':
+      case 'published':
+      case 'stats':
+      case 'welcome':
+        this.pending.settle(Number(response.requestId), response);
+        return;
+      default: {
+        const unknown: never = response;
+        return unknown;
+      }
+    }
+  }
+
+  /** A value the hub pushed for a channel this tab subscribes to. */
+  private push(name: string, data: unknown, seq: number | undefined): void {
+    const channel = this.channels.get(name);
+    if (!channel?.live) return;
+    if (seq !== undefined) {
+      if (seq <= channel.seq) return;
+      channel.seq = seq;
+    }
+    channel.hasValue = true;
+    channel.value = data;
+    channel.values$.next(data);
+  }
+}

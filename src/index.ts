@@ -1,0 +1,16 @@
+export {
+  SharedWorkerClient,
+  type ChannelMap,
+  type ClientOptions,
+  type ConnectionState,
+  type RequestOptions,
+} from './client/shared-worker-client.js';
+export type { WorkerSource, SharedWorkerLike } from './client/open-endpoint.js';
+export type { HubStats, ChannelStats, JsonValue, Endpoint } from './protocol.js';
+export {
+  TimeoutError,
+  DisconnectedError,
+  VersionMismatchError,
+  LimitError,
+  ProtocolError,
+} from './errors.js';

@@ -1,0 +1,282 @@
+/**
+ * The wire protocol between a tab and the hub. Every message is a JSON string posted on a MessagePort.
+ *
+ * The original protocol (requests `subscribe | unsubscribe | publish | get`, responses
+ * `data | subscribed | unsubscribed | published | error`) is served as it was; everything else here is
+ * additive and optional, so a client that speaks only the original protocol is always served.
+ *
+ * This module imports nothing from rxjs or the DOM: the hub, the client and the tests all build on it.
+ */
+
+/** The protocol version a client and a hub exchange in the `hello` handshake. */
+export const PROTOCOL_VERSION = 1;
+
+/** Capability a client announces in `hello`: it understands `batch` envelopes. */
+export const FEATURE_BATCH = 'batch';
+
+/** The smallest surface both sides need from a MessagePort, so logic never depends on the real thing. */
+export interface Endpoint {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  removeEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  /** Ports that are listened to with `addEventListener` deliver nothing until started. */
+  start?(): void;
+  close?(): void;
+}
+
+/** Any JSON value: what a channel carries. */
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** Fields every request carries. */
+interface RequestBase {
+  clientId: string;
+  requestId: number | string;
+}
+
+export interface SubscribeRequest extends RequestBase {
+  type: 'subscribe';
+  channel: string;
+}
+
+export interface UnsubscribeRequest extends RequestBase {
+  type: 'unsubscribe';
+  channel: string;
+}
+
+export interface PublishRequest extends RequestBase {
+  type: 'publish';
+  channel: string;
+  data: JsonValue;
+}
+
+export interface GetRequest extends RequestBase {
+  type: 'get';
+  channel: string;
+}
+
+/** Additive: asks for a snapshot of the hub (tabs, channels, counters). */
+export interface StatsRequest extends RequestBase {
+  type: 'stats';
+}
+
+/** Additive: the handshake a client sends first; the hub answers `welcome`. */
+export interface HelloRequest extends RequestBase {
+  type: 'hello';
+  version: number;
+  features?: string[];
+}
+
+/** Additive: a tab leaving (disconnect or pagehide); the hub drops it at once and does not answer. */
+export interface ByeRequest {
+  type: 'bye';
+  clientId: string;
+}
+
+/** Additive: several requests in one message, each handled as if it came alone, in order. */
+export interface BatchRequest {
+  type: 'batch';
+  messages: unknown[];
+}
+
+export type ChannelRequest = SubscribeRequest | UnsubscribeRequest | PublishRequest | GetRequest;
+export type Request = ChannelRequest | StatsRequest | HelloRequest | ByeRequest;
+
+export interface DataResponse {
+  type: 'data';
+  channel: string;
+  /** Omitted when the channel has no value (a `get` of an empty channel). */
+  data?: JsonValue;
+  /** Present on the reply to `get`; absent on a pushed value. */
+  requestId?: number | string;
+  /** Additive: the channel's sequence number of this value at this hub (1 for the first publish). */
+  seq?: number;
+}
+
+export interface AckResponse {
+  type: 'subscribed' | 'unsubscribed' | 'published';
+  channel: string;
+  requestId: number | string;
+}
+
+export interface ErrorResponse {
+  type: 'error';
+  /** A message a person can read. */
+  error: string;
+  /** Additive: the error class, so the client rebuilds the same class (see errors.ts). */
+  name?: string;
+  channel?: string;
+  /** The request's id when it had a readable one. */
+  requestId?: number | string;
+}
+
+/** Additive: a snapshot of the hub. */
+export interface StatsResponse {
+  type: 'stats';
+  requestId: number | string;
+  data: HubStats;
+}
+
+export interface WelcomeResponse {
+  type: 'welcome';
+  requestId: number | string;
+  version: number;
+  /** Identifies this run of the hub; a new id means the hub restarted with empty state. */
+  instanceId: string;
+  features: string[];
+}
+
+export interface BatchResponse {
+  type: 'batch';
+  messages: Response[];
+}
+
+export type Response =
+  DataResponse | AckResponse | ErrorResponse | StatsResponse | WelcomeResponse | BatchResponse;
+
+/** One channel in a {@link HubStats} snapshot. */
+export interface ChannelStats {
+  channel: string;
+  /** Tabs subscribed to the channel. */
+  subscribers: number;
+  /** Values accepted on the channel since the hub started. */
+  published: number;
+  /** When the last value was accepted (epoch ms), or null when none was. */
+  lastPublished: number | null;
+}
+
+/** What `client.stats()` resolves: a snapshot of the hub for dashboards and tests. */
+export interface HubStats {
+  instanceId: string;
+  /** Tabs connected now. */
+  clients: number;
+  channels: ChannelStats[];
+  /** Values accepted since the hub started, over all channels. */
+  published: number;
+  /** Values pushed to tabs since the hub started (one per subscriber per value). */
+  delivered: number;
+  /** Milliseconds since the hub started. */
+  uptime: number;
+}
+
+/** A request the hub could not accept, with what it could read of it. */
+export interface InvalidRequest {
+  invalid: string;
+  requestId?: number | string;
+  channel?: string;
+}
+
+const REQUEST_TYPES = new Set([
+  'subscribe',
+  'unsubscribe',
+  'publish',
+  'get',
+  'stats',
+  'hello',
+  'bye',
+]);
+const CHANNEL_TYPES = new Set(['subscribe', 'unsubscribe', 'publish', 'get']);
+
+/** Says what a value is, for error messages: `"" (string)`, `42 (number)`, `an object`. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'string': {
+      const shown = value.length > 40 ? `${value.slice(0, 40)}...` : value;
+      return `${JSON.stringify(shown)} (string)`;
+    }
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return `${String(value)} (${typeof value})`;
+    case 'undefined':
+      return 'undefined';
+    case 'object':
+      return 'an object';
+    case 'function':
+      return 'a function';
+    default:
+      return 'a symbol';
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isRequestId(value: unknown): value is number | string {
+  return (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string';
+}
+
+/**
+ * Turns one untrusted, already JSON-parsed message into a typed request, or says why it is not one.
+ * Handlers only ever see what this returns.
+ */
+export function parseRequest(message: unknown): Request | InvalidRequest {
+  if (!isRecord(message))
+    return { invalid: `message must be a JSON object, got ${describe(message)}` };
+  const { type, clientId, channel, requestId } = message;
+  const readable = {
+    ...(isRequestId(requestId) ? { requestId } : {}),
+    ...(typeof channel === 'string' ? { channel } : {}),
+  };
+  if (typeof type !== 'string' || !REQUEST_TYPES.has(type)) {
+    return { invalid: `unknown message type ${describe(type)}`, ...readable };
+  }
+  if (typeof clientId !== 'string' || clientId === '') {
+    return {
+      invalid: `${type}: clientId must be a non-empty string, got ${describe(clientId)}`,
+      ...readable,
+    };
+  }
+  if (type === 'bye') return { type, clientId };
+  if (!isRequestId(requestId)) {
+    return {
+      invalid: `${type}: requestId must be a number or a string, got ${describe(requestId)}`,
+      ...readable,
+    };
+  }
+  if (type === 'stats') return { type, clientId, requestId };
+  if (type === 'hello') {
+    const { version, features } = message;
+    if (typeof version !== 'number') {
+      return { invalid: `hello: version must be a number, got ${describe(version)}`, requestId };
+    }
+    const known = Array.isArray(features)
+      ? features.filter((f): f is string => typeof f === 'string')
+      : [];
+    return { type, clientId, requestId, version, features: known };
+  }
+  if (CHANNEL_TYPES.has(type) && (typeof channel !== 'string' || channel === '')) {
+    return {
+      invalid: `${type}: channel must be a non-empty string, got ${describe(channel)}`,
+      requestId,
+    };
+  }
+  const name = channel as string;
+  switch (type) {
+    case 'publish':
+      if (!('data' in message) || message.data === undefined) {
+        return { invalid: 'publish: data is required', requestId, channel: name };
+      }
+      return { type, clientId, requestId, channel: name, data: message.data as JsonValue };
+    case 'subscribe':
+    case 'unsubscribe':
+    case 'get':
+      return { type, clientId, requestId, channel: name };
+    default:
+      return { invalid: `unknown message type ${describe(type)}`, requestId };
+  }
+}
+
+/** True when {@link parseRequest} refused the message. */
+export function isInvalidRequest(parsed: Request | InvalidRequest): parsed is InvalidRequest {
+  return 'invalid' in parsed;
+}
+
+/** Reads a response the client received; anything that is not one is ignored by the caller. */
+export function parseResponse(message: unknown): Response | undefined {
+  if (!isRecord(message) || typeof message.type !== 'string') return undefined;
+  return message as unknown as Response;
+}

@@ -1,0 +1,73 @@
+import { BehaviorSubject } from 'rxjs';
+import { LimitError } from '../errors.js';
+
+/** A channel's latest value as the hub keeps it: serialised once, when it was published. */
+export interface ChannelValue {
+  /** The value as JSON text, ready to splice into every message that carries it. */
+  readonly json: string;
+  /** 1 for the channel's first value at this hub, then one more per publish. */
+  readonly seq: number;
+}
+
+/** One channel: its latest value, the tabs subscribed to it, and counters for `stats`. */
+export class Channel<Subscriber> {
+  /** The latest value; `undefined` until the first publish. */
+  readonly value$ = new BehaviorSubject<ChannelValue | undefined>(undefined);
+  /** Made on the first subscription: most channels are idle, and an empty Set is not free. */
+  subscribers: Set<Subscriber> | undefined = undefined;
+  published = 0;
+  lastPublished: number | null = null;
+
+  constructor(readonly name: string) {}
+
+  get subscriberCount(): number {
+    return this.subscribers?.size ?? 0;
+  }
+
+  /** True while anything (a value, a tab, worker-side code) still needs this channel. */
+  get isInUse(): boolean {
+    return this.value$.value !== undefined || this.subscriberCount > 0 || this.value$.observed;
+  }
+}
+
+/**
+ * Every channel of one hub, by name. A `Map`, so `__proto__` or `constructor` are ordinary channels.
+ */
+export class ChannelStore<Subscriber> {
+  private readonly channels = new Map<string, Channel<Subscriber>>();
+
+  constructor(private readonly maxChannels: number) {}
+
+  get size(): number {
+    return this.channels.size;
+  }
+
+  get(name: string): Channel<Subscriber> | undefined {
+    return this.channels.get(name);
+  }
+
+  /** The channel named `name`, made if it is new. */
+  ensure(name: string): Channel<Subscriber> {
+    let channel = this.channels.get(name);
+    if (channel) return channel;
+    if (this.channels.size >= this.maxChannels) {
+      throw new LimitError(
+        `channel limit reached: the hub holds ${this.maxChannels} channels (limits.maxChannels)`,
+      );
+    }
+    channel = new Channel<Subscriber>(name);
+    this.channels.set(name, channel);
+    return channel;
+  }
+
+  /** Forgets the channel when nothing needs it any more, so churn of names does not leak. */
+  release(channel: Channel<Subscriber>): void {
+    if (!channel.isInUse && this.channels.get(channel.name) === channel) {
+      this.channels.delete(channel.name);
+    }
+  }
+
+  values(): IterableIterator<Channel<Subscriber>> {
+    return this.channels.values();
+  }
+}

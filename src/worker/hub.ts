@@ -1,0 +1,346 @@
+import { filter, map, type Observable } from 'rxjs';
+import { toJson } from '../json.js';
+import { LimitError, ProtocolError, VersionMismatchError, toWire } from '../errors.js';
+import {
+  FEATURE_BATCH,
+  PROTOCOL_VERSION,
+  describe,
+  isInvalidRequest,
+  parseRequest,
+  type Endpoint,
+  type HubStats,
+  type Request,
+} from '../protocol.js';
+import { ChannelStore, type Channel, type ChannelValue } from './channel-store.js';
+import { Connection, type MessageSink } from './connection.js';
+import { resolveLimits, type HubLimits } from './limits.js';
+
+/** Options of {@link Hub} and `startSharedWorker()`. */
+export interface HubOptions {
+  /** Overrides of the default limits (see {@link HubLimits}). */
+  limits?: Partial<HubLimits>;
+}
+
+/** A message's requestId as JSON, or nothing when it has none. */
+function requestIdField(requestId: number | string | undefined): string {
+  return requestId === undefined ? '' : `,"requestId":${JSON.stringify(requestId)}`;
+}
+
+function dataMessage(channel: string, value: ChannelValue, requestId?: number | string): string {
+  return `{"type":"data","channel":${JSON.stringify(channel)},"data":${value.json}${requestIdField(requestId)},"seq":${value.seq}}`;
+}
+
+function randomId(): string {
+  return Math.random().toString(36).slice(2, 10);
+}
+
+/**
+ * The hub: every channel's latest value, every tab's subscriptions, and the fan-out of each publish.
+ *
+ * It knows nothing of SharedWorker: give it ports with {@link Hub.connect}. One hub handles messages one
+ * at a time in arrival order, so every tab sees the values of a channel in the same order. A bad message
+ * gets an `error` reply on its own port and changes nothing; the hub never throws at a port.
+ *
+ * ```ts
+ * const hub = new Hub();
+ * onconnect = (event) => hub.connect(event.ports[0]);
+ * hub.publish('prices', { BTC: 45000 }); // worker-side code may publish too, e.g. from one WebSocket
+ * ```
+ */
+export class Hub implements MessageSink {
+  /** Identifies this run of the hub; tabs see a new one when the worker restarted. */
+  readonly instanceId = randomId();
+  private readonly limits: HubLimits;
+  private readonly store: ChannelStore<Connection>;
+  private readonly connections = new Set<Connection>();
+  private readonly owners = new Map<string, Connection>();
+  private readonly startedAt = Date.now();
+  private published = 0;
+  private delivered = 0;
+
+  constructor(options: HubOptions = {}) {
+    this.limits = resolveLimits(options.limits);
+    this.store = new ChannelStore(this.limits.maxChannels);
+  }
+
+  /**
+   * Serves one port until it says goodbye or {@link Hub.disconnect} is called with the returned handle.
+   */
+  connect(endpoint: Endpoint): Connection {
+    const connection = new Connection(endpoint, this);
+    this.connections.add(connection);
+    return connection;
+  }
+
+  /** Forgets a tab: its subscriptions end and its clientId is free again. Safe to call twice. */
+  disconnect(connection: Connection): void {
+    if (!this.connections.delete(connection)) return;
+    connection.close();
+    for (const name of connection.subscriptions) {
+      const channel = this.store.get(name);
+      if (channel) {
+        channel.subscribers?.delete(connection);
+        this.store.release(channel);
+      }
+    }
+    connection.subscriptions.clear();
+    if (connection.clientId !== undefined && this.owners.get(connection.clientId) === connection) {
+      this.owners.delete(connection.clientId);
+    }
+  }
+
+  /** Publishes from worker-side code, exactly as if a tab had: every subscriber gets the value. */
+  publish(channel: string, data: unknown): void {
+    this.checkChannelName(channel, 'publish');
+    this.commit(channel, this.checkPayload(toJson(data, 'publish')));
+  }
+
+  /** The channel's current value, or `undefined` when it has none. */
+  get(channel: string): unknown {
+    const value = this.store.get(channel)?.value$.value;
+    return value === undefined ? undefined : JSON.parse(value.json);
+  }
+
+  /** The channel's values seen from worker-side code: the current one (if any), then every update. */
+  channel(name: string): Observable<unknown> {
+    this.checkChannelName(name, 'channel');
+    return this.store.ensure(name).value$.pipe(
+      filter((value): value is ChannelValue => value !== undefined),
+      map((value) => JSON.parse(value.json) as unknown),
+    );
+  }
+
+  /** A snapshot for dashboards: tabs, channels, subscribers and counters. */
+  stats(): HubStats {
+    const channels = [];
+    for (const channel of this.store.values()) {
+      channels.push({
+        channel: channel.name,
+        subscribers: channel.subscriberCount,
+        published: channel.published,
+        lastPublished: channel.lastPublished,
+      });
+    }
+    return {
+      instanceId: this.instanceId,
+      clients: this.connections.size,
+      channels,
+      published: this.published,
+      delivered: this.delivered,
+      uptime: Date.now() - this.startedAt,
+    };
+  }
+
+  /** Called by a connection with each message its port received. Never throws. */
+  receive(connection: Connection, raw: unknown): void {
+    if (typeof raw !== 'string') {
+      this.reject(
+        connection,
+        new ProtocolError(`message must be a JSON string, got ${describe(raw)}`),
+      );
+      return;
+    }
+    // Refuse a huge message before parsing it: parsing is the expensive part of an attack.
+    if (raw.length > this.limits.maxPayload * 2 + 4096) {
+      this.reject(
+        connection,
+        new LimitError(
+          `payload limit exceeded: message of ${raw.length} characters (limits.maxPayload is ${this.limits.maxPayload})`,
+        ),
+      );
+      return;
+    }
+    let message: unknown;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      this.reject(connection, new ProtocolError('message is not valid JSON'));
+      return;
+    }
+    if (isBatch(message)) {
+      for (const item of message.messages) this.receiveOne(connection, item);
+    } else {
+      this.receiveOne(connection, message);
+    }
+  }
+
+  private receiveOne(connection: Connection, message: unknown): void {
+    const request = parseRequest(message);
+    if (isInvalidRequest(request)) {
+      this.reject(
+        connection,
+        new ProtocolError(request.invalid),
+        request.requestId,
+        request.channel,
+      );
+      return;
+    }
+    const requestId = 'requestId' in request ? request.requestId : undefined;
+    const channel = 'channel' in request ? request.channel : undefined;
+    try {
+      this.claim(connection, request.clientId);
+      this.handle(connection, request);
+    } catch (error) {
+      this.reject(connection, error, requestId, channel);
+    }
+  }
+
+  /** Binds a clientId to the first port that used it, so no tab can act for another. */
+  private claim(connection: Connection, clientId: string): void {
+    if (connection.clientId === clientId) return;
+    if (connection.clientId !== undefined) {
+      throw new ProtocolError(
+        `clientId ${JSON.stringify(clientId)} is not this port's (it is ${JSON.stringify(connection.clientId)})`,
+      );
+    }
+    const owner = this.owners.get(clientId);
+    if (owner && owner !== connection) {
+      throw new ProtocolError(`clientId ${JSON.stringify(clientId)} belongs to another port`);
+    }
+    connection.clientId = clientId;
+    this.owners.set(clientId, connection);
+  }
+
+  private handle(connection: Connection, request: Request): void {
+    switch (request.type) {
+      case 'hello':
+        if (request.version !== PROTOCOL_VERSION) {
+          throw new VersionMismatchError(
+            `the hub speaks protocol version ${PROTOCOL_VERSION}, the tab speaks ${request.version}: ` +
+              'serve the worker script under a URL named by version so each deploy gets its own worker',
+          );
+        }
+        connection.acceptsBatch = request.features?.includes(FEATURE_BATCH) ?? false;
+        connection.send(
+          JSON.stringify({
+            type: 'welcome',
+            requestId: request.requestId,
+            version: PROTOCOL_VERSION,
+            instanceId: this.instanceId,
+            features: [FEATURE_BATCH],
+          }),
+        );
+        return;
+      case 'bye':
+        this.disconnect(connection);
+        return;
+      case 'stats':
+        connection.send(
+          JSON.stringify({ type: 'stats', requestId: request.requestId, data: this.stats() }),
+        );
+        return;
+      case 'subscribe': {
+        this.checkChannelName(request.channel, request.type);
+        const channel = this.store.ensure(request.channel);
+        if (!connection.subscriptions.has(request.channel)) {
+          if (connection.subscriptions.size >= this.limits.maxSubscriptionsPerClient) {
+            this.store.release(channel);
+            throw new LimitError(
+              `subscription limit reached: this tab has ${this.limits.maxSubscriptionsPerClient} subscriptions (limits.maxSubscriptionsPerClient)`,
+            );
+          }
+          connection.subscriptions.add(request.channel);
+          (channel.subscribers ??= new Set()).add(connection);
+        }
+        connection.send(ack('subscribed', request.channel, request.requestId));
+        const value = channel.value$.value;
+        if (value !== undefined) {
+          this.delivered++;
+          connection.send(dataMessage(channel.name, value));
+        }
+        return;
+      }
+      case 'unsubscribe': {
+        const channel = this.store.get(request.channel);
+        if (channel && connection.subscriptions.delete(request.channel)) {
+          channel.subscribers?.delete(connection);
+          this.store.release(channel);
+        }
+        connection.send(ack('unsubscribed', request.channel, request.requestId));
+        return;
+      }
+      case 'publish':
+        this.checkChannelName(request.channel, request.type);
+        this.commit(request.channel, this.checkPayload(JSON.stringify(request.data)));
+        connection.send(ack('published', request.channel, request.requestId));
+        return;
+      case 'get': {
+        const value = this.store.get(request.channel)?.value$.value;
+        connection.send(
+          value === undefined
+            ? `{"type":"data","channel":${JSON.stringify(request.channel)}${requestIdField(request.requestId)}}`
+            : dataMessage(request.channel, value, request.requestId),
+        );
+        return;
+      }
+      default: {
+        const unknown: never = request;
+        throw new ProtocolError(`unknown message type ${describe(unknown)}`);
+      }
+    }
+  }
+
+  /** Stores a value and pushes it, serialised once, to every subscriber (in the order they came). */
+  private commit(name: string, json: string): void {
+    const channel: Channel<Connection> = this.store.ensure(name);
+    const previous = channel.value$.value;
+    const value: ChannelValue = { json, seq: (previous?.seq ?? 0) + 1 };
+    channel.published++;
+    channel.lastPublished = Date.now();
+    this.published++;
+    channel.value$.next(value);
+    const subscribers = channel.subscribers;
+    if (subscribers === undefined || subscribers.size === 0) return;
+    const message = dataMessage(name, value);
+    for (const subscriber of subscribers) subscriber.send(message);
+    this.delivered += subscribers.size;
+  }
+
+  private checkPayload(json: string): string {
+    if (json.length > this.limits.maxPayload) {
+      throw new LimitError(
+        `payload limit exceeded: ${json.length} characters of JSON (limits.maxPayload is ${this.limits.maxPayload})`,
+      );
+    }
+    return json;
+  }
+
+  private checkChannelName(name: unknown, call: string): asserts name is string {
+    if (typeof name !== 'string' || name === '') {
+      throw new TypeError(`${call}(): channel must be a non-empty string, got ${describe(name)}`);
+    }
+    if (name.length > this.limits.maxChannelName) {
+      throw new LimitError(
+        `channel name limit exceeded: ${name.length} characters (limits.maxChannelName is ${this.limits.maxChannelName})`,
+      );
+    }
+  }
+
+  /** Answers a request the hub could not serve, on its own port only. */
+  private reject(
+    connection: Connection,
+    error: unknown,
+    requestId?: number | string,
+    channel?: string,
+  ): void {
+    const { name, message } = toWire(error);
+    connection.send(JSON.stringify({ type: 'error', error: message, name, channel, requestId }));
+  }
+}
+
+function ack(
+  type: 'subscribed' | 'unsubscribed' | 'published',
+  channel: string,
+  requestId: number | string,
+): string {
+  return `{"type":"${type}","channel":${JSON.stringify(channel)}${requestIdField(requestId)}}`;
+}
+
+function isBatch(message: unknown): message is { type: 'batch'; messages: unknown[] } {
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    (message as { type?: unknown }).type === 'batch' &&
+    Array.isArray((message as { messages?: unknown }).messages)
+  );
+}
