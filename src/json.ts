@@ -7,7 +7,7 @@ import { describe } from './protocol.js';
  * throw unnamed errors for BigInt and cycles; a value that would not come back equal is refused instead.
  */
 export function toJson(value: unknown, call: string): string {
-  let json: string | undefined;
+  let json: string;
   try {
     json = JSON.stringify(value, function (this: unknown, key: string, item: unknown) {
       if (
@@ -25,7 +25,9 @@ export function toJson(value: unknown, call: string): string {
   } catch (error) {
     if (error instanceof TypeError && error.message.startsWith(`${call}(): `)) throw error;
     // What remains is a cycle (or a throwing toJSON): say so in the same words as the rest.
-    throw new TypeError(`${call}(): data must be a JSON value: ${(error as Error).message}`);
+    throw new TypeError(`${call}(): data must be a JSON value: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
-  return json as string;
+  return json;
 }

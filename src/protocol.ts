@@ -180,25 +180,15 @@ const CHANNEL_TYPES = new Set(['subscribe', 'unsubscribe', 'publish', 'get']);
 /** Says what a value is, for error messages: `"" (string)`, `42 (number)`, `an object`. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return 'an array';
-  switch (typeof value) {
-    case 'string': {
-      const shown = value.length > 40 ? `${value.slice(0, 40)}...` : value;
-      return `${JSON.stringify(shown)} (string)`;
-    }
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return `${String(value)} (${typeof value})`;
-    case 'undefined':
-      return 'undefined';
-    case 'object':
-      return 'an object';
-    case 'function':
-      return 'a function';
-    default:
-      return 'a symbol';
+  if (typeof value === 'string') {
+    return `${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)} (string)`;
   }
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return `${String(value)} (${typeof value})`;
+  }
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -42,7 +42,7 @@ export function createTestHub(options?: HubOptions): TestHub {
     client<C extends ChannelMap = ChannelMap>(clientOptions?: ClientOptions) {
       const port = pair();
       const client = new SharedWorkerClient<C>(() => asEndpoint(port), clientOptions);
-      clients.push(client as SharedWorkerClient);
+      clients.push(client);
       return client;
     },
     rawPort() {

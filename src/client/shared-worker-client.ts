@@ -90,7 +90,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
   /** This tab's id on the wire. */
   readonly clientId = randomClientId();
   private readonly state$ = new BehaviorSubject<ConnectionState>('connecting');
-  /** Where the connection stands; `'closed'` after `disconnect()` or a version mismatch. */
+  /** Where the connection stands, the current state first; `'closed'` after `disconnect()` or a version mismatch. */
   readonly connectionState$: Observable<ConnectionState> = this.state$.pipe(distinctUntilChanged());
 
   private readonly endpoint: Endpoint;
@@ -235,7 +235,6 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     this.endpoint.removeEventListener('message', this.onMessage);
     this.endpoint.close?.();
     this.state$.next('closed');
-    this.state$.complete();
   }
 
   private throwIfClosed(call: string): void {
