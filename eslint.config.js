@@ -5,6 +5,8 @@ export default tseslint.config(
   {
     ignores: [
       'dist',
+      'build',
+      'bench/.build',
       'coverage',
       'node_modules',
       'spec/e2e/.build',

@@ -65,6 +65,27 @@ export interface HelloRequest extends RequestBase {
   type: 'hello';
   version: number;
   features?: string[];
+  /**
+   * The name of a Web Lock the tab holds for its whole life. The hub waits for that lock; the browser
+   * grants it the moment the tab's context dies (closed, crashed, discarded), and the hub forgets the tab.
+   */
+  lock?: string;
+}
+
+/** Additive: a liveness probe; the hub answers `pong` with its instanceId. */
+export interface PingRequest extends RequestBase {
+  type: 'ping';
+}
+
+/**
+ * Additive: after the hub restarted, a tab offers the newest value it saw on a channel with the old hub's
+ * sequence number; the hub keeps the highest offer until a tab publishes anew. Answered `restored`.
+ */
+export interface RestoreRequest extends RequestBase {
+  type: 'restore';
+  channel: string;
+  data: JsonValue;
+  seq: number;
 }
 
 /** Additive: a tab leaving (disconnect or pagehide); the hub drops it at once and does not answer. */
@@ -80,7 +101,8 @@ export interface BatchRequest {
 }
 
 export type ChannelRequest = SubscribeRequest | UnsubscribeRequest | PublishRequest | GetRequest;
-export type Request = ChannelRequest | StatsRequest | HelloRequest | ByeRequest;
+export type Request =
+  ChannelRequest | StatsRequest | HelloRequest | ByeRequest | PingRequest | RestoreRequest;
 
 export interface DataResponse {
   type: 'data';
@@ -94,7 +116,7 @@ export interface DataResponse {
 }
 
 export interface AckResponse {
-  type: 'subscribed' | 'unsubscribed' | 'published';
+  type: 'subscribed' | 'unsubscribed' | 'published' | 'restored';
   channel: string;
   requestId: number | string;
 }
@@ -126,13 +148,28 @@ export interface WelcomeResponse {
   features: string[];
 }
 
+/** Additive: the answer to `ping`. */
+export interface PongResponse {
+  type: 'pong';
+  requestId: number | string;
+  instanceId: string;
+}
+
 export interface BatchResponse {
   type: 'batch';
+  /** The hub's instanceId, once for every message inside. */
+  instanceId?: string;
   messages: Response[];
 }
 
 export type Response =
-  DataResponse | AckResponse | ErrorResponse | StatsResponse | WelcomeResponse | BatchResponse;
+  | DataResponse
+  | AckResponse
+  | ErrorResponse
+  | StatsResponse
+  | WelcomeResponse
+  | PongResponse
+  | BatchResponse;
 
 /** One channel in a {@link HubStats} snapshot. */
 export interface ChannelStats {
@@ -174,8 +211,10 @@ const REQUEST_TYPES = new Set([
   'stats',
   'hello',
   'bye',
+  'ping',
+  'restore',
 ]);
-const CHANNEL_TYPES = new Set(['subscribe', 'unsubscribe', 'publish', 'get']);
+const CHANNEL_TYPES = new Set(['subscribe', 'unsubscribe', 'publish', 'get', 'restore']);
 
 /** Says what a value is, for error messages: `"" (string)`, `42 (number)`, `an object`. */
 export function describe(value: unknown): string {
@@ -247,10 +286,22 @@ export function parseRequest(message: unknown): Request | InvalidRequest {
   const name = channel as string;
   switch (type) {
     case 'publish':
+    case 'restore': {
       if (!('data' in message) || message.data === undefined) {
-        return { invalid: 'publish: data is required', requestId, channel: name };
+        return { invalid: `${type}: data is required`, requestId, channel: name };
       }
-      return { type, clientId, requestId, channel: name, data: message.data as JsonValue };
+      const data = message.data as JsonValue;
+      if (type === 'publish') return { type, clientId, requestId, channel: name, data };
+      const { seq } = message;
+      if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) {
+        return {
+          invalid: `restore: seq must be a positive integer, got ${describe(seq)}`,
+          requestId,
+          channel: name,
+        };
+      }
+      return { type, clientId, requestId, channel: name, data, seq };
+    }
     case 'subscribe':
     case 'unsubscribe':
     case 'get':

@@ -3,6 +3,13 @@ import { describe, type Endpoint } from '../protocol.js';
 /** The part of a `SharedWorker` the client uses. */
 export interface SharedWorkerLike {
   readonly port: Endpoint;
+  addEventListener?(type: 'error', listener: (event: unknown) => void): void;
+}
+
+/** A port to the hub, and the worker behind it when there is one (for its `error` event). */
+export interface OpenedEndpoint {
+  endpoint: Endpoint;
+  worker?: SharedWorkerLike;
 }
 
 /**
@@ -28,17 +35,23 @@ function isSharedWorkerLike(value: unknown): value is SharedWorkerLike {
   );
 }
 
+/** True when {@link openEndpoint} can make a fresh worker from `source` (after the old one died). */
+export function canReopen(source: WorkerSource): boolean {
+  return typeof source === 'string' || source instanceof URL || typeof source === 'function';
+}
+
 /** Opens the port to the hub that `source` names. */
-export function openEndpoint(source: WorkerSource, name: string | undefined): Endpoint {
+export function openEndpoint(source: WorkerSource, name: string | undefined): OpenedEndpoint {
   if (typeof source === 'string' || source instanceof URL) {
     if (typeof SharedWorker === 'undefined') {
       throw new TypeError('SharedWorkerClient: SharedWorker is not available in this environment');
     }
-    return new SharedWorker(source, name === undefined ? undefined : { name }).port;
+    const worker = new SharedWorker(source, name === undefined ? undefined : { name });
+    return { endpoint: worker.port, worker };
   }
   const made: unknown = typeof source === 'function' ? source() : source;
-  if (isSharedWorkerLike(made)) return made.port;
-  if (isEndpoint(made)) return made;
+  if (isSharedWorkerLike(made)) return { endpoint: made.port, worker: made };
+  if (isEndpoint(made)) return { endpoint: made };
   throw new TypeError(
     `SharedWorkerClient: worker must be a script URL, a SharedWorker or a factory returning one, got ${describe(made)}`,
   );

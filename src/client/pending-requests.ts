@@ -5,6 +5,12 @@ import type { Response } from '../protocol.js';
 export interface PendingRequest {
   /** The request's type and channel, for error messages: `get("prices")`. */
   readonly label: string;
+  /**
+   * The request's type and the rest of its fields as JSON (`,"channel":"x","requestId":1`), so it can be
+   * sent again, under the new clientId, to the hub that replaces a dead one. Absent for requests that
+   * belong to one connection (the handshake, heartbeats).
+   */
+  readonly resend?: { readonly type: string; readonly body: string };
   /** How long it may wait (ms), and when that ends (ms since the epoch). */
   readonly timeout: number;
   readonly deadline: number;
@@ -49,6 +55,18 @@ export class PendingRequests {
     this.requests.delete(requestId);
     request.fail(error);
     return true;
+  }
+
+  /** Forgets a request without settling it (it belonged to a connection that is gone). */
+  cancel(requestId: number): void {
+    this.requests.delete(requestId);
+  }
+
+  /** The requests to send again after a reconnect, oldest first. */
+  resendable(): Array<{ readonly type: string; readonly body: string }> {
+    const found = [];
+    for (const request of this.requests.values()) if (request.resend) found.push(request.resend);
+    return found;
   }
 
   /** Fails every request, each with its own error (made from its label). */

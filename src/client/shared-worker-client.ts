@@ -1,16 +1,23 @@
 import { BehaviorSubject, Observable, Subject, distinctUntilChanged, type Subscriber } from 'rxjs';
-import { DisconnectedError, LimitError, VersionMismatchError, fromWire } from '../errors.js';
+import {
+  DisconnectedError,
+  LimitError,
+  TimeoutError,
+  VersionMismatchError,
+  fromWire,
+} from '../errors.js';
 import { toJson } from '../json.js';
 import {
   FEATURE_BATCH,
   PROTOCOL_VERSION,
   describe,
   parseResponse,
-  type Endpoint,
   type HubStats,
   type Response,
+  type WelcomeResponse,
 } from '../protocol.js';
-import { openEndpoint, type WorkerSource } from './open-endpoint.js';
+import { HubLink, type TabLockManager } from './hub-link.js';
+import { canReopen, openEndpoint, type WorkerSource } from './open-endpoint.js';
 import { PendingRequests } from './pending-requests.js';
 
 /**
@@ -31,6 +38,11 @@ export interface ClientOptions {
   name?: string;
   /** Largest value `publish` sends, in characters of JSON; checked before sending. Default 1 MiB. */
   maxPayload?: number;
+  /**
+   * After this many ms without a word from the hub, the client pings it, and reconnects to a fresh worker
+   * when the ping gets no answer within as long again. Default 1,000; `0` turns the heartbeat off.
+   */
+  heartbeat?: number;
 }
 
 /** Options of one request. */
@@ -41,6 +53,11 @@ export interface RequestOptions {
 
 const DEFAULT_TIMEOUT = 10_000;
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+const DEFAULT_HEARTBEAT = 1_000;
+/** Waits between attempts to reach a new worker: quick at first, then no faster than every 5 s. */
+const RECONNECT_DELAYS = [0, 250, 1_000, 2_500, 5_000];
+
+type RequestType = 'subscribe' | 'unsubscribe' | 'publish' | 'get' | 'stats' | 'restore';
 
 /** One channel this tab subscribes to: its local subscribers share one subscription on the wire. */
 class RemoteChannel {
@@ -50,13 +67,13 @@ class RemoteChannel {
   live = false;
   hasValue = false;
   value: unknown = undefined;
+  /** The hub's sequence number of `value`; older or repeated pushes are dropped. */
   seq = 0;
-}
-
-function randomClientId(): string {
-  return typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function'
-    ? crypto.randomUUID()
-    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  /**
+   * After a reconnect, the value this tab already showed, as JSON: the hub's first push repeats it when
+   * nothing changed, and a repeat is not news to the subscribers.
+   */
+  resync: string | undefined = undefined;
 }
 
 function checkChannel(name: unknown, call: string): asserts name is string {
@@ -87,43 +104,56 @@ const ignore = (): void => undefined;
  * ```
  */
 export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
-  /** This tab's id on the wire. */
-  readonly clientId = randomClientId();
   private readonly state$ = new BehaviorSubject<ConnectionState>('connecting');
-  /** Where the connection stands, the current state first; `'closed'` after `disconnect()` or a version mismatch. */
+  /**
+   * Where the connection stands, the current state first: `'connecting'`, `'open'`, `'reconnecting'`
+   * while a dead hub is replaced, and `'closed'` after `disconnect()` or a version mismatch.
+   */
   readonly connectionState$: Observable<ConnectionState> = this.state$.pipe(distinctUntilChanged());
 
-  private readonly endpoint: Endpoint;
   private readonly timeout: number;
   private readonly maxPayload: number;
+  private readonly heartbeat: number;
+  private readonly locks: TabLockManager | undefined;
   private readonly pending = new PendingRequests();
   private readonly channels = new Map<string, RemoteChannel>();
+  private link!: HubLink;
+  /** The instanceId of the last hub that welcomed this client: a new one after a reconnect means lost state. */
+  private hubInstanceId: string | undefined = undefined;
   private nextRequestId = 1;
   private outbox: string[] = [];
   private flushQueued = false;
-  private hubAcceptsBatch = false;
+  private lastHeard = Date.now();
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined = undefined;
+  private pingId: number | undefined = undefined;
+  private reconnectAttempt = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   private closedBy: DisconnectedError | VersionMismatchError | undefined = undefined;
-  private readonly onMessage = (event: { data: unknown }): void => {
-    this.receive(event.data);
-  };
   private readonly onPageHide = (event: Event): void => {
     // A page kept in the back/forward cache may come back; only a page that is really going says bye.
     if (!(event as Event & { persisted?: boolean }).persisted) this.disconnect();
   };
 
   /**
-   * @param worker the hub's worker: a factory that makes it (recommended: bundlers understand it), a
-   *   `SharedWorker`, or the worker script's URL.
+   * @param worker the hub's worker: a factory that makes it (recommended: bundlers understand it, and
+   *   the client can make a fresh worker if this one dies), a `SharedWorker`, or the worker script's URL.
    */
-  constructor(worker: WorkerSource, options: ClientOptions = {}) {
+  constructor(
+    private readonly worker: WorkerSource,
+    private readonly options: ClientOptions = {},
+  ) {
     checkTimeout(options.timeout, 'SharedWorkerClient');
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
     this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    this.endpoint = openEndpoint(worker, options.name);
-    this.endpoint.addEventListener('message', this.onMessage);
-    this.endpoint.start?.();
+    this.heartbeat = options.heartbeat ?? DEFAULT_HEARTBEAT;
+    this.locks = (globalThis as { navigator?: { locks?: TabLockManager } }).navigator?.locks;
+    this.openLink();
     globalThis.addEventListener?.('pagehide', this.onPageHide);
-    this.hello();
+  }
+
+  /** This tab's id on the wire; a new one after the client reconnected to a fresh worker. */
+  get clientId(): string {
+    return this.link.clientId;
   }
 
   /**
@@ -222,6 +252,8 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
   private close(reason: DisconnectedError | VersionMismatchError): void {
     this.closedBy = reason;
     globalThis.removeEventListener?.('pagehide', this.onPageHide);
+    this.stopHeartbeat();
+    clearTimeout(this.reconnectTimer);
     for (const channel of [...this.channels.values()]) channel.values$.complete();
     this.channels.clear();
     this.pending.failAll((label) =>
@@ -231,9 +263,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     );
     // What this tab already queued still goes, so a publish right before disconnect() is not lost.
     this.flush();
-    this.post(JSON.stringify({ type: 'bye', clientId: this.clientId }));
-    this.endpoint.removeEventListener('message', this.onMessage);
-    this.endpoint.close?.();
+    this.link.close();
     this.state$.next('closed');
   }
 
@@ -288,7 +318,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
    * its `subscribed` reply.
    */
   private request(
-    type: 'subscribe' | 'unsubscribe' | 'publish' | 'get' | 'stats',
+    type: RequestType,
     channel: string | undefined,
     timeout: number | undefined,
     extra = '',
@@ -298,9 +328,11 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     const wait = timeout ?? this.timeout;
     const label = channel === undefined ? `${type}()` : `${type}(${JSON.stringify(channel)})`;
     const channelField = channel === undefined ? '' : `,"channel":${JSON.stringify(channel)}`;
+    const body = `${channelField},"requestId":${requestId}${extra}`;
     return new Promise<Response>((resolve, reject) => {
       this.pending.add(requestId, {
         label,
+        resend: { type, body },
         timeout: wait,
         deadline: Date.now() + wait,
         settle: (response) => {
@@ -309,46 +341,14 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
         },
         fail: reject,
       });
-      this.send(
-        `{"type":"${type}","clientId":${JSON.stringify(this.clientId)}${channelField},"requestId":${requestId}${extra}}`,
-      );
+      this.transmit(type, body);
     });
   }
 
-  private hello(): void {
-    const requestId = this.nextRequestId++;
-    this.pending.add(requestId, {
-      label: 'connect',
-      timeout: this.timeout,
-      deadline: Date.now() + this.timeout,
-      settle: (response) => {
-        if (response.type === 'welcome') {
-          this.hubAcceptsBatch = response.features.includes(FEATURE_BATCH);
-          this.state$.next('open');
-        }
-      },
-      fail: (error) => {
-        if (error instanceof VersionMismatchError) {
-          this.close(error);
-        } else if (!this.closedBy) {
-          // A hub that predates the handshake answers "unknown message type": it is served as it is.
-          this.state$.next('open');
-        }
-      },
-    });
-    this.send(
-      JSON.stringify({
-        type: 'hello',
-        clientId: this.clientId,
-        requestId,
-        version: PROTOCOL_VERSION,
-        features: [FEATURE_BATCH],
-      }),
-    );
-  }
-
-  private send(json: string): void {
-    this.outbox.push(json);
+  /** Queues a request for the current hub; while reconnecting it waits in `pending` for the new one. */
+  private transmit(type: string, body: string): void {
+    if (this.state$.value === 'reconnecting') return;
+    this.outbox.push(`{"type":"${type}","clientId":${this.link.clientIdJson}${body}}`);
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flush);
@@ -361,22 +361,158 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     const messages = this.outbox;
     if (messages.length === 0) return;
     this.outbox = [];
-    if (messages.length === 1 || !this.hubAcceptsBatch) {
-      for (const message of messages) this.post(message);
+    if (messages.length === 1 || !this.link.acceptsBatch) {
+      for (const message of messages) this.link.post(message);
     } else {
-      this.post(`{"type":"batch","messages":[${messages.join(',')}]}`);
+      this.link.post(`{"type":"batch","messages":[${messages.join(',')}]}`);
     }
   };
 
-  private post(message: string): void {
-    try {
-      this.endpoint.postMessage(message);
-    } catch {
-      // A port to a worker that is gone may throw; the requests it carried time out with a named error.
+  /** Opens a port to the hub, and greets it once this tab holds its liveness lock. */
+  private openLink(): void {
+    const link: HubLink = new HubLink(openEndpoint(this.worker, this.options.name), {
+      message: (raw) => {
+        if (link === this.link) this.receive(raw);
+      },
+      failed: () => {
+        if (link === this.link) this.reconnect();
+      },
+    });
+    this.link = link;
+    link.holdLock(this.locks, (lock) => {
+      if (link === this.link && !this.closedBy) this.hello(link, lock);
+    });
+  }
+
+  private hello(link: HubLink, lock: string | undefined): void {
+    const requestId = this.nextRequestId++;
+    this.pending.add(requestId, {
+      label: 'connect',
+      timeout: this.timeout,
+      deadline: Date.now() + this.timeout,
+      settle: (response) => {
+        if (response.type === 'welcome') this.opened(link, response);
+      },
+      fail: (error) => {
+        if (link !== this.link || this.closedBy) return;
+        if (error instanceof VersionMismatchError) this.close(error);
+        else if (error instanceof TimeoutError) this.reconnect();
+        // A hub that predates the handshake answers "unknown message type": it is served as it is.
+        else this.state$.next('open');
+      },
+    });
+    link.post(
+      JSON.stringify({
+        type: 'hello',
+        clientId: link.clientId,
+        requestId,
+        version: PROTOCOL_VERSION,
+        features: [FEATURE_BATCH],
+        ...(lock === undefined ? {} : { lock }),
+      }),
+    );
+  }
+
+  /** The hub welcomed this link. After a reconnect, puts back everything the old hub knew of this tab. */
+  private opened(link: HubLink, welcome: WelcomeResponse): void {
+    if (link !== this.link) return;
+    link.acceptsBatch = welcome.features.includes(FEATURE_BATCH);
+    link.instanceId = welcome.instanceId;
+    const reconnected = this.state$.value === 'reconnecting';
+    const restarted = reconnected && welcome.instanceId !== this.hubInstanceId;
+    this.hubInstanceId = welcome.instanceId;
+    this.reconnectAttempt = 0;
+    this.state$.next('open');
+    this.startHeartbeat();
+    if (!reconnected) return;
+    // Oldest first: requests that were in flight or asked for while reconnecting.
+    for (const { type, body } of this.pending.resendable()) this.transmit(type, body);
+    for (const [name, channel] of this.channels) {
+      if (!channel.live) continue; // its subscribe request is among those just sent again
+      if (channel.hasValue) {
+        const json = JSON.stringify(channel.value);
+        channel.resync = json;
+        // The new hub started empty: offer it the newest value this tab saw (the highest offer wins).
+        if (restarted && channel.seq > 0) {
+          this.request('restore', name, undefined, `,"data":${json},"seq":${channel.seq}`).catch(
+            ignore,
+          );
+        }
+      }
+      channel.live = false;
+      channel.seq = 0;
+      this.subscribeOnWire(name, channel);
     }
   }
 
+  /** The hub is gone (no heartbeat answer, a worker error): make a fresh worker and start over. */
+  private reconnect(): void {
+    if (this.closedBy || this.state$.value === 'reconnecting') return;
+    if (!canReopen(this.worker)) {
+      this.close(
+        new DisconnectedError(
+          'the hub stopped answering, and a SharedWorker given as an object cannot be made again: pass a factory or a URL',
+        ),
+      );
+      return;
+    }
+    this.state$.next('reconnecting');
+    this.relink();
+  }
+
+  private relink(): void {
+    this.stopHeartbeat();
+    this.outbox = [];
+    if (this.pingId !== undefined) this.pending.cancel(this.pingId);
+    this.pingId = undefined;
+    this.link.close();
+    const delay = RECONNECT_DELAYS[Math.min(this.reconnectAttempt, RECONNECT_DELAYS.length - 1)];
+    this.reconnectAttempt++;
+    this.reconnectTimer = setTimeout(() => {
+      if (this.closedBy) return;
+      try {
+        this.openLink();
+      } catch {
+        this.relink();
+      }
+    }, delay);
+  }
+
+  private startHeartbeat(): void {
+    this.stopHeartbeat();
+    if (this.heartbeat <= 0) return;
+    this.lastHeard = Date.now();
+    this.heartbeatTimer = setInterval(this.beat, this.heartbeat / 2);
+  }
+
+  private stopHeartbeat(): void {
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  /** Pings a hub that has been silent; a ping with no answer means the hub is gone. */
+  private readonly beat = (): void => {
+    if (this.pingId !== undefined || Date.now() - this.lastHeard < this.heartbeat) return;
+    const requestId = this.nextRequestId++;
+    const link = this.link;
+    this.pingId = requestId;
+    this.pending.add(requestId, {
+      label: 'ping()',
+      timeout: this.heartbeat,
+      deadline: Date.now() + this.heartbeat,
+      settle: () => {
+        this.pingId = undefined;
+      },
+      fail: () => {
+        this.pingId = undefined;
+        if (link === this.link) this.reconnect();
+      },
+    });
+    link.post(`{"type":"ping","clientId":${link.clientIdJson},"requestId":${requestId}}`);
+  };
+
   private receive(raw: unknown): void {
+    this.lastHeard = Date.now();
     if (typeof raw !== 'string') return;
     let message: unknown;
     try {
@@ -411,8 +547,10 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
       case 'subscribed':
       case 'unsubscribed':
       case 'published':
+      case 'restored':
       case 'stats':
       case 'welcome':
+      case 'pong':
         this.pending.settle(Number(response.requestId), response);
         return;
       default: {
@@ -429,6 +567,11 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     if (seq !== undefined) {
       if (seq <= channel.seq) return;
       channel.seq = seq;
+    }
+    if (channel.resync !== undefined) {
+      const repeated = channel.resync === JSON.stringify(data);
+      channel.resync = undefined;
+      if (repeated) return;
     }
     channel.hasValue = true;
     channel.value = data;

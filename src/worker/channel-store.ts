@@ -7,6 +7,8 @@ export interface ChannelValue {
   readonly json: string;
   /** 1 for the channel's first value at this hub, then one more per publish. */
   readonly seq: number;
+  /** True when a tab offered the value after a hub restart (`restore`); a publish replaces it. */
+  readonly restored?: boolean;
 }
 
 /** One channel: its latest value, the tabs subscribed to it, and counters for `stats`. */

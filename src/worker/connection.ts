@@ -18,8 +18,11 @@ export class Connection {
   clientId: string | undefined = undefined;
   /** Names of the channels this port subscribes to. */
   readonly subscriptions = new Set<string>();
-  /** Set by the `hello` handshake: the client understands `batch` envelopes. */
+  /** Set by the `hello` handshake: the client understands `batch` envelopes and the `instanceId` stamp. */
   acceptsBatch = false;
+  /** Requests this port may still send now (a token bucket, refilled by time). */
+  private allowance: number;
+  private allowanceAt = Date.now();
   private outbox: string[] = [];
   private flushQueued = false;
   private closed = false;
@@ -30,9 +33,23 @@ export class Connection {
   constructor(
     private readonly endpoint: Endpoint,
     private readonly sink: MessageSink,
+    private readonly instanceId: string,
+    private readonly requestsPerSecond: number,
   ) {
+    this.allowance = requestsPerSecond;
     endpoint.addEventListener('message', this.onMessage);
     endpoint.start?.();
+  }
+
+  /** Spends `count` requests of this port's allowance; false (and nothing spent) when it has too few. */
+  spend(count: number): boolean {
+    const now = Date.now();
+    const refill = ((now - this.allowanceAt) / 1000) * this.requestsPerSecond;
+    this.allowance = Math.min(this.requestsPerSecond, this.allowance + refill);
+    this.allowanceAt = now;
+    if (count > this.allowance) return false;
+    this.allowance -= count;
+    return true;
   }
 
   /** Queues one JSON message for the port; it leaves at the end of the current task. */
@@ -58,10 +75,17 @@ export class Connection {
     if (messages.length === 0) return;
     this.outbox = [];
     try {
-      if (messages.length === 1 || !this.acceptsBatch) {
+      if (!this.acceptsBatch) {
+        // A client of the original protocol gets each message as it was, one by one.
         for (const message of messages) this.endpoint.postMessage(message);
+      } else if (messages.length === 1) {
+        this.endpoint.postMessage(
+          `${messages[0]!.slice(0, -1)},"instanceId":"${this.instanceId}"}`,
+        );
       } else {
-        this.endpoint.postMessage(`{"type":"batch","messages":[${messages.join(',')}]}`);
+        this.endpoint.postMessage(
+          `{"type":"batch","instanceId":"${this.instanceId}","messages":[${messages.join(',')}]}`,
+        );
       }
     } catch {
       // A port whose tab is gone can throw on postMessage in some engines; that tab is beyond help,

@@ -8,6 +8,7 @@ import {
   isInvalidRequest,
   parseRequest,
   type Endpoint,
+  type AckResponse,
   type HubStats,
   type Request,
 } from '../protocol.js';
@@ -15,10 +16,20 @@ import { ChannelStore, type Channel, type ChannelValue } from './channel-store.j
 import { Connection, type MessageSink } from './connection.js';
 import { resolveLimits, type HubLimits } from './limits.js';
 
+/** The part of the Web Locks API (`navigator.locks`) the hub uses to learn that a tab died. */
+export interface LockManagerLike {
+  request(name: string, callback: () => unknown): Promise<unknown>;
+}
+
 /** Options of {@link Hub} and `startSharedWorker()`. */
 export interface HubOptions {
   /** Overrides of the default limits (see {@link HubLimits}). */
   limits?: Partial<HubLimits>;
+  /**
+   * Where to wait for the tabs' liveness locks. Default `navigator.locks` where it exists; `null` turns
+   * lock watching off (tabs are then forgotten only when they say goodbye).
+   */
+  locks?: LockManagerLike | null;
 }
 
 /** A message's requestId as JSON, or nothing when it has none. */
@@ -51,6 +62,7 @@ export class Hub implements MessageSink {
   /** Identifies this run of the hub; tabs see a new one when the worker restarted. */
   readonly instanceId = randomId();
   private readonly limits: HubLimits;
+  private readonly locks: LockManagerLike | null;
   private readonly store: ChannelStore<Connection>;
   private readonly connections = new Set<Connection>();
   private readonly owners = new Map<string, Connection>();
@@ -61,13 +73,22 @@ export class Hub implements MessageSink {
   constructor(options: HubOptions = {}) {
     this.limits = resolveLimits(options.limits);
     this.store = new ChannelStore(this.limits.maxChannels);
+    this.locks =
+      options.locks !== undefined
+        ? options.locks
+        : ((globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks ?? null);
   }
 
   /**
    * Serves one port until it says goodbye or {@link Hub.disconnect} is called with the returned handle.
    */
   connect(endpoint: Endpoint): Connection {
-    const connection = new Connection(endpoint, this);
+    const connection = new Connection(
+      endpoint,
+      this,
+      this.instanceId,
+      this.limits.maxRequestsPerSecond,
+    );
     this.connections.add(connection);
     return connection;
   }
@@ -92,7 +113,7 @@ export class Hub implements MessageSink {
   /** Publishes from worker-side code, exactly as if a tab had: every subscriber gets the value. */
   publish(channel: string, data: unknown): void {
     this.checkChannelName(channel, 'publish');
-    this.commit(channel, this.checkPayload(toJson(data, 'publish')));
+    this.commit(this.store.ensure(channel), this.checkPayload(toJson(data, 'publish')));
   }
 
   /** The channel's current value, or `undefined` when it has none. */
@@ -157,11 +178,25 @@ export class Hub implements MessageSink {
       this.reject(connection, new ProtocolError('message is not valid JSON'));
       return;
     }
-    if (isBatch(message)) {
-      for (const item of message.messages) this.receiveOne(connection, item);
-    } else {
-      this.receiveOne(connection, message);
+    const requests = isBatch(message) ? message.messages : [message];
+    if (!connection.spend(requests.length)) {
+      const error = new LimitError(
+        `request rate limit exceeded: more than ${this.limits.maxRequestsPerSecond} requests per second from this tab (limits.maxRequestsPerSecond)`,
+      );
+      for (const request of requests) {
+        const { requestId, channel } = (
+          typeof request === 'object' && request !== null ? request : {}
+        ) as { requestId?: unknown; channel?: unknown };
+        this.reject(
+          connection,
+          error,
+          typeof requestId === 'number' || typeof requestId === 'string' ? requestId : undefined,
+          typeof channel === 'string' ? channel : undefined,
+        );
+      }
+      return;
     }
+    for (const request of requests) this.receiveOne(connection, request);
   }
 
   private receiveOne(connection: Connection, message: unknown): void {
@@ -211,6 +246,7 @@ export class Hub implements MessageSink {
           );
         }
         connection.acceptsBatch = request.features?.includes(FEATURE_BATCH) ?? false;
+        if (request.lock !== undefined) this.watch(connection, request.lock);
         connection.send(
           JSON.stringify({
             type: 'welcome',
@@ -224,6 +260,27 @@ export class Hub implements MessageSink {
       case 'bye':
         this.disconnect(connection);
         return;
+      case 'ping':
+        connection.send(
+          JSON.stringify({
+            type: 'pong',
+            requestId: request.requestId,
+            instanceId: this.instanceId,
+          }),
+        );
+        return;
+      case 'restore': {
+        this.checkChannelName(request.channel, request.type);
+        const channel = this.store.ensure(request.channel);
+        const current = channel.value$.value;
+        // Only offers compete with offers: a value published at this hub is newer than any of them.
+        if (current === undefined || (current.restored === true && request.seq > current.seq)) {
+          const json = this.checkPayload(JSON.stringify(request.data));
+          this.fanOut(channel, { json, seq: request.seq, restored: true });
+        }
+        connection.send(ack('restored', request.channel, request.requestId));
+        return;
+      }
       case 'stats':
         connection.send(
           JSON.stringify({ type: 'stats', requestId: request.requestId, data: this.stats() }),
@@ -261,7 +318,10 @@ export class Hub implements MessageSink {
       }
       case 'publish':
         this.checkChannelName(request.channel, request.type);
-        this.commit(request.channel, this.checkPayload(JSON.stringify(request.data)));
+        this.commit(
+          this.store.ensure(request.channel),
+          this.checkPayload(JSON.stringify(request.data)),
+        );
         connection.send(ack('published', request.channel, request.requestId));
         return;
       case 'get': {
@@ -280,20 +340,35 @@ export class Hub implements MessageSink {
     }
   }
 
-  /** Stores a value and pushes it, serialised once, to every subscriber (in the order they came). */
-  private commit(name: string, json: string): void {
-    const channel: Channel<Connection> = this.store.ensure(name);
-    const previous = channel.value$.value;
-    const value: ChannelValue = { json, seq: (previous?.seq ?? 0) + 1 };
+  /** Accepts a published value: the next sequence number, the counters, and the fan-out. */
+  private commit(channel: Channel<Connection>, json: string): void {
     channel.published++;
     channel.lastPublished = Date.now();
     this.published++;
+    this.fanOut(channel, { json, seq: (channel.value$.value?.seq ?? 0) + 1 });
+  }
+
+  /** Stores a value and pushes it, serialised once, to every subscriber (in the order they came). */
+  private fanOut(channel: Channel<Connection>, value: ChannelValue): void {
     channel.value$.next(value);
     const subscribers = channel.subscribers;
     if (subscribers === undefined || subscribers.size === 0) return;
-    const message = dataMessage(name, value);
+    const message = dataMessage(channel.name, value);
     for (const subscriber of subscribers) subscriber.send(message);
     this.delivered += subscribers.size;
+  }
+
+  /**
+   * Waits for the tab's liveness lock: the browser grants it when the tab's context is gone, however it
+   * went (closed, navigated, crashed, discarded), which no MessagePort event reports.
+   */
+  private watch(connection: Connection, lock: string): void {
+    if (!this.locks) return;
+    this.locks
+      .request(lock, () => this.disconnect(connection))
+      .catch(() => {
+        // The lock manager refused (a context being torn down): the tab is then dropped by its goodbye.
+      });
   }
 
   private checkPayload(json: string): string {
@@ -328,11 +403,7 @@ export class Hub implements MessageSink {
   }
 }
 
-function ack(
-  type: 'subscribed' | 'unsubscribed' | 'published',
-  channel: string,
-  requestId: number | string,
-): string {
+function ack(type: AckResponse['type'], channel: string, requestId: number | string): string {
   return `{"type":"${type}","channel":${JSON.stringify(channel)}${requestIdField(requestId)}}`;
 }
 

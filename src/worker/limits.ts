@@ -8,6 +8,11 @@ export interface HubLimits {
   maxChannels: number;
   /** Most channels one tab subscribes to at once. Default 10,000. */
   maxSubscriptionsPerClient: number;
+  /**
+   * Most requests one tab sends per second, averaged: a tab may burst this many at once, then is refilled
+   * at this rate. Default 100,000, far above a legitimate burst of 10,000 publishes in a row.
+   */
+  maxRequestsPerSecond: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<HubLimits> = {
@@ -15,6 +20,7 @@ export const DEFAULT_LIMITS: Readonly<HubLimits> = {
   maxChannelName: 256,
   maxChannels: 100_000,
   maxSubscriptionsPerClient: 10_000,
+  maxRequestsPerSecond: 100_000,
 };
 
 /** The defaults, overridden by what the caller gave, each checked to be a positive whole number. */

@@ -1,0 +1,3 @@
+import { startSharedWorker } from '../src/worker/index.js';
+
+startSharedWorker();

@@ -1,0 +1,2 @@
+/** Stylesheets are imported for their side effect: webpack's native CSS support links them into the page. */
+declare module '*.css';
