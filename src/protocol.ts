@@ -266,16 +266,22 @@ export function parseRequest(message: unknown): Request | InvalidRequest {
       ...readable,
     };
   }
-  if (type === 'stats') return { type, clientId, requestId };
+  if (type === 'stats' || type === 'ping') return { type, clientId, requestId };
   if (type === 'hello') {
-    const { version, features } = message;
+    const { version, features, lock } = message;
     if (typeof version !== 'number') {
       return { invalid: `hello: version must be a number, got ${describe(version)}`, requestId };
+    }
+    if (lock !== undefined && (typeof lock !== 'string' || lock === '')) {
+      return {
+        invalid: `hello: lock must be a non-empty string, got ${describe(lock)}`,
+        requestId,
+      };
     }
     const known = Array.isArray(features)
       ? features.filter((f): f is string => typeof f === 'string')
       : [];
-    return { type, clientId, requestId, version, features: known };
+    return { type, clientId, requestId, version, features: known, ...(lock ? { lock } : {}) };
   }
   if (CHANNEL_TYPES.has(type) && (typeof channel !== 'string' || channel === '')) {
     return {

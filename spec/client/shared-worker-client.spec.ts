@@ -10,6 +10,7 @@ import {
 } from '../../src/index.js';
 import type { Endpoint } from '../../src/protocol.js';
 import type { Hub } from '../../src/worker/hub.js';
+import { FakeLockManager } from '../helpers/fake-locks.js';
 import { createTestHub, settle, type TestHub } from '../helpers/wire.js';
 
 /** The requests a client sent, in order, with batches unpacked. */
@@ -542,3 +543,44 @@ function portTo(hub: Hub): Endpoint {
   hub.connect(port2 as unknown as Endpoint);
   return port1 as unknown as Endpoint;
 }
+
+describe('SharedWorkerClient (liveness lock)', () => {
+  let locks: FakeLockManager;
+  let lockedHub: TestHub;
+
+  beforeEach(() => {
+    locks = new FakeLockManager();
+    Object.defineProperty(navigator, 'locks', { value: locks, configurable: true });
+    lockedHub = createTestHub({ locks });
+  });
+
+  afterEach(() => {
+    lockedHub.close();
+    delete (navigator as { locks?: unknown }).locks;
+  });
+
+  it('should hold a lock named for its clientId while connected, and release it on disconnect', async () => {
+    const client = lockedHub.client();
+    await client.stats();
+    const lock = `shared-channels:${client.clientId}`;
+    expect(locks.isHeld(lock)).toBe(true);
+    client.disconnect();
+    await settle();
+    expect(locks.isHeld(lock)).toBe(false);
+    expect(lockedHub.hub.stats().clients).toBe(0);
+  });
+
+  it('should be forgotten by the hub when its context dies, without a word from the tab', async () => {
+    const dying = lockedHub.client();
+    const other = lockedHub.client();
+    dying.channel('c').subscribe();
+    other.channel('c').subscribe();
+    await dying.stats();
+    expect(lockedHub.hub.stats().clients).toBe(2);
+    locks.crash(`shared-channels:${dying.clientId}`);
+    await settle();
+    const stats = await other.stats();
+    expect(stats.clients).toBe(1);
+    expect(stats.channels).toEqual([expect.objectContaining({ channel: 'c', subscribers: 1 })]);
+  });
+});
