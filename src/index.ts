@@ -1,6 +1,7 @@
 export {
   SharedWorkerClient,
   type ChannelMap,
+  type ChannelOptions,
   type ClientOptions,
   type ConnectionState,
   type RequestOptions,

@@ -584,3 +584,44 @@ describe('SharedWorkerClient (liveness lock)', () => {
     expect(stats.channels).toEqual([expect.objectContaining({ channel: 'c', subscribers: 1 })]);
   });
 });
+
+describe('SharedWorkerClient (conflate)', () => {
+  let conflateHub: TestHub;
+  beforeEach(() => (conflateHub = createTestHub()));
+  afterEach(() => conflateHub.close());
+
+  it('should deliver only the newest of the values that arrive together, and every value without it', async () => {
+    const publisher = conflateHub.client();
+    const reader = conflateHub.client();
+    const conflated: unknown[] = [];
+    const every: unknown[] = [];
+    reader.channel('ticks', { conflate: true }).subscribe((v) => conflated.push(v));
+    reader.channel('ticks').subscribe((v) => every.push(v));
+    await reader.stats();
+    await publisher.stats();
+    await Promise.all([1, 2, 3, 4, 5].map((i) => publisher.publish('ticks', i)));
+    await settle();
+    expect(every).toEqual([1, 2, 3, 4, 5]);
+    expect(conflated).toEqual([5]);
+    await publisher.publish('ticks', 6);
+    await settle();
+    expect(conflated).toEqual([5, 6]);
+  });
+
+  it('should hand over the newest value before completing', async () => {
+    const publisher = conflateHub.client();
+    const reader = conflateHub.client();
+    const seen: unknown[] = [];
+    reader.channel('c', { conflate: true }).subscribe({
+      next: (v) => seen.push(v),
+      complete: () => seen.push('complete'),
+    });
+    // Ends the channel while the conflated value is still queued: in the same task as the values.
+    reader.channel('c').subscribe((v) => v === 3 && reader.unsubscribe('c'));
+    await reader.stats();
+    await publisher.stats();
+    await Promise.all([1, 2, 3].map((i) => publisher.publish('c', i)));
+    await settle();
+    expect(seen).toEqual([3, 'complete']);
+  });
+});

@@ -1,4 +1,11 @@
-import { BehaviorSubject, Observable, Subject, distinctUntilChanged, type Subscriber } from 'rxjs';
+import {
+  BehaviorSubject,
+  Observable,
+  Subject,
+  distinctUntilChanged,
+  type Observer,
+  type Subscriber,
+} from 'rxjs';
 import {
   DisconnectedError,
   LimitError,
@@ -43,6 +50,12 @@ export interface ClientOptions {
    * when the ping gets no answer within as long again. Default 1,000; `0` turns the heartbeat off.
    */
   heartbeat?: number;
+}
+
+/** Options of `channel()`. */
+export interface ChannelOptions {
+  /** Deliver only the newest of the values that arrive together. Default false: every value. */
+  conflate?: boolean;
 }
 
 /** Options of one request. */
@@ -91,6 +104,37 @@ function checkTimeout(timeout: unknown, call: string): asserts timeout is number
 }
 
 const ignore = (): void => undefined;
+
+/**
+ * Wraps a subscriber so that values arriving within one task reach it as one, the newest, at the end of
+ * that task. Completion and errors wait for that last value, so nothing newer is ever dropped.
+ */
+function conflating<T>(subscriber: Subscriber<T>): Observer<T> {
+  let latest: T;
+  let queued = false;
+  const deliver = (): void => {
+    if (!queued) return;
+    queued = false;
+    subscriber.next(latest);
+  };
+  return {
+    next(value) {
+      latest = value;
+      if (!queued) {
+        queued = true;
+        queueMicrotask(deliver);
+      }
+    },
+    error(error: unknown) {
+      deliver();
+      subscriber.error(error);
+    },
+    complete() {
+      deliver();
+      subscriber.complete();
+    },
+  };
+}
 
 /**
  * A tab's connection to the hub: live channels as Observables, and publish/get as Promises.
@@ -160,11 +204,20 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
    * The channel's values: the current one on subscribe (if the channel has one), then every update, in
    * the hub's order. Cold and lazy: the first subscriber in this tab subscribes on the wire, the last one
    * to leave unsubscribes. Completes on `unsubscribe(name)` and `disconnect()`.
+   *
+   * With `{ conflate: true }`, values that arrive together (in one message from the hub) reach this
+   * subscriber as one: the newest. For market data or cursors, where only the latest value matters.
    */
-  channel<K extends keyof Channels & string>(name: K): Observable<Channels[K]> {
+  channel<K extends keyof Channels & string>(
+    name: K,
+    options: ChannelOptions = {},
+  ): Observable<Channels[K]> {
     this.throwIfClosed('channel');
     checkChannel(name, 'channel');
-    return new Observable<Channels[K]>((subscriber) => this.attach(name, subscriber));
+    return new Observable<Channels[K]>((subscriber) => {
+      const observer = options.conflate === true ? conflating(subscriber) : subscriber;
+      return this.attach(name, observer as Observer<unknown>);
+    });
   }
 
   /**
@@ -275,7 +328,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
   }
 
   /** One local subscriber of a channel; returns its teardown. */
-  private attach(name: string, subscriber: Subscriber<unknown>): () => void {
+  private attach(name: string, subscriber: Observer<unknown>): () => void {
     if (this.closedBy) {
       subscriber.complete();
       return ignore;
