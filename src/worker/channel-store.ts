@@ -15,15 +15,28 @@ export interface ChannelValue {
 export class Channel<Subscriber> {
   /** The latest value; `undefined` until the first publish. */
   readonly value$ = new BehaviorSubject<ChannelValue | undefined>(undefined);
-  /** Made on the first subscription: most channels are idle, and an empty Set is not free. */
-  subscribers: Set<Subscriber> | undefined = undefined;
+  /**
+   * The tabs subscribed, in the order they came. An array, made on the first subscription: most
+   * channels have no or few subscribers, and a Set costs three times the memory of a small array.
+   */
+  subscribers: Subscriber[] | undefined = undefined;
   published = 0;
   lastPublished: number | null = null;
 
   constructor(readonly name: string) {}
 
   get subscriberCount(): number {
-    return this.subscribers?.size ?? 0;
+    return this.subscribers?.length ?? 0;
+  }
+
+  /** Adds a subscriber; the caller makes sure it is not one already. */
+  addSubscriber(subscriber: Subscriber): void {
+    (this.subscribers ??= []).push(subscriber);
+  }
+
+  removeSubscriber(subscriber: Subscriber): void {
+    const index = this.subscribers?.indexOf(subscriber) ?? -1;
+    if (index >= 0) this.subscribers!.splice(index, 1);
   }
 
   /** True while anything (a value, a tab, worker-side code) still needs this channel. */

@@ -1,4 +1,4 @@
-import { filter, map, type Observable } from 'rxjs';
+import { Observable, filter, map } from 'rxjs';
 import { toJson } from '../json.js';
 import { LimitError, ProtocolError, VersionMismatchError, toWire } from '../errors.js';
 import {
@@ -40,6 +40,9 @@ function requestIdField(requestId: number | string | undefined): string {
 function dataMessage(channel: string, value: ChannelValue, requestId?: number | string): string {
   return `{"type":"data","channel":${JSON.stringify(channel)},"data":${value.json}${requestIdField(requestId)},"seq":${value.seq}}`;
 }
+
+/** How many values' worth of JSON one message (a batch) may carry before it is refused unread. */
+const MESSAGE_PAYLOADS = 16;
 
 function randomId(): string {
   return Math.random().toString(36).slice(2, 10);
@@ -100,7 +103,7 @@ export class Hub implements MessageSink {
     for (const name of connection.subscriptions) {
       const channel = this.store.get(name);
       if (channel) {
-        channel.subscribers?.delete(connection);
+        channel.removeSubscriber(connection);
         this.store.release(channel);
       }
     }
@@ -113,7 +116,8 @@ export class Hub implements MessageSink {
   /** Publishes from worker-side code, exactly as if a tab had: every subscriber gets the value. */
   publish(channel: string, data: unknown): void {
     this.checkChannelName(channel, 'publish');
-    this.commit(this.store.ensure(channel), this.checkPayload(toJson(data, 'publish')));
+    const json = this.checkPayload(toJson(data, 'publish'));
+    this.commit(this.store.ensure(channel), json);
   }
 
   /** The channel's current value, or `undefined` when it has none. */
@@ -125,10 +129,19 @@ export class Hub implements MessageSink {
   /** The channel's values seen from worker-side code: the current one (if any), then every update. */
   channel(name: string): Observable<unknown> {
     this.checkChannelName(name, 'channel');
-    return this.store.ensure(name).value$.pipe(
-      filter((value): value is ChannelValue => value !== undefined),
-      map((value) => JSON.parse(value.json) as unknown),
-    );
+    return new Observable<unknown>((subscriber) => {
+      const channel = this.store.ensure(name);
+      const subscription = channel.value$
+        .pipe(
+          filter((value): value is ChannelValue => value !== undefined),
+          map((value) => JSON.parse(value.json) as unknown),
+        )
+        .subscribe(subscriber);
+      return () => {
+        subscription.unsubscribe();
+        this.store.release(channel);
+      };
+    });
   }
 
   /** A snapshot for dashboards: tabs, channels, subscribers and counters. */
@@ -161,8 +174,9 @@ export class Hub implements MessageSink {
       );
       return;
     }
-    // Refuse a huge message before parsing it: parsing is the expensive part of an attack.
-    if (raw.length > this.limits.maxPayload * 2 + 4096) {
+    // Refuse a huge message before parsing it: parsing is the expensive part of an attack. A batch may
+    // carry several values, each checked on its own below, so the bound is generous.
+    if (raw.length > this.limits.maxPayload * MESSAGE_PAYLOADS + 4096) {
       this.reject(
         connection,
         new LimitError(
@@ -196,7 +210,10 @@ export class Hub implements MessageSink {
       }
       return;
     }
-    for (const request of requests) this.receiveOne(connection, request);
+    for (const request of requests) {
+      if (!this.connections.has(connection)) return; // it said bye: the rest of its batch goes unread
+      this.receiveOne(connection, request);
+    }
   }
 
   private receiveOne(connection: Connection, message: unknown): void {
@@ -271,11 +288,11 @@ export class Hub implements MessageSink {
         return;
       case 'restore': {
         this.checkChannelName(request.channel, request.type);
-        const channel = this.store.ensure(request.channel);
-        const current = channel.value$.value;
+        const json = this.checkPayload(JSON.stringify(request.data));
+        const current = this.store.get(request.channel)?.value$.value;
         // Only offers compete with offers: a value published at this hub is newer than any of them.
         if (current === undefined || (current.restored === true && request.seq > current.seq)) {
-          const json = this.checkPayload(JSON.stringify(request.data));
+          const channel = this.store.ensure(request.channel);
           this.fanOut(channel, { json, seq: request.seq, restored: true });
         }
         connection.send(ack('restored', request.channel, request.requestId));
@@ -297,7 +314,7 @@ export class Hub implements MessageSink {
             );
           }
           connection.subscriptions.add(request.channel);
-          (channel.subscribers ??= new Set()).add(connection);
+          channel.addSubscriber(connection);
         }
         connection.send(ack('subscribed', request.channel, request.requestId));
         const value = channel.value$.value;
@@ -310,20 +327,19 @@ export class Hub implements MessageSink {
       case 'unsubscribe': {
         const channel = this.store.get(request.channel);
         if (channel && connection.subscriptions.delete(request.channel)) {
-          channel.subscribers?.delete(connection);
+          channel.removeSubscriber(connection);
           this.store.release(channel);
         }
         connection.send(ack('unsubscribed', request.channel, request.requestId));
         return;
       }
-      case 'publish':
+      case 'publish': {
         this.checkChannelName(request.channel, request.type);
-        this.commit(
-          this.store.ensure(request.channel),
-          this.checkPayload(JSON.stringify(request.data)),
-        );
+        const json = this.checkPayload(JSON.stringify(request.data));
+        this.commit(this.store.ensure(request.channel), json);
         connection.send(ack('published', request.channel, request.requestId));
         return;
+      }
       case 'get': {
         const value = this.store.get(request.channel)?.value$.value;
         connection.send(
@@ -348,14 +364,19 @@ export class Hub implements MessageSink {
     this.fanOut(channel, { json, seq: (channel.value$.value?.seq ?? 0) + 1 });
   }
 
-  /** Stores a value and pushes it, serialised once, to every subscriber (in the order they came). */
+  /**
+   * Stores a value and pushes it, serialised once, to every subscriber (in the order they came). Tabs are
+   * sent the value before worker-side observers see it: an observer that publishes in reply must not
+   * overtake the value it replies to.
+   */
   private fanOut(channel: Channel<Connection>, value: ChannelValue): void {
-    channel.value$.next(value);
     const subscribers = channel.subscribers;
-    if (subscribers === undefined || subscribers.size === 0) return;
-    const message = dataMessage(channel.name, value);
-    for (const subscriber of subscribers) subscriber.send(message);
-    this.delivered += subscribers.size;
+    if (subscribers !== undefined && subscribers.length > 0) {
+      const message = dataMessage(channel.name, value);
+      for (const subscriber of subscribers) subscriber.send(message);
+      this.delivered += subscribers.length;
+    }
+    channel.value$.next(value);
   }
 
   /**

@@ -25,7 +25,8 @@ export const DEFAULT_LIMITS: Readonly<HubLimits> = {
 
 /** The defaults, overridden by what the caller gave, each checked to be a positive whole number. */
 export function resolveLimits(limits: Partial<HubLimits> = {}): HubLimits {
-  const resolved = { ...DEFAULT_LIMITS, ...limits };
+  const given = Object.entries(limits).filter(([, value]) => value !== undefined);
+  const resolved: HubLimits = { ...DEFAULT_LIMITS, ...Object.fromEntries(given) };
   for (const [key, value] of Object.entries(resolved)) {
     if (!Number.isInteger(value) || value <= 0) {
       throw new TypeError(

@@ -1,0 +1,90 @@
+import { toJson } from '../src/json.js';
+
+function thrownBy(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('toJson()', () => {
+  it.each([
+    [null, 'null'],
+    [0, '0'],
+    [-12.5, '-12.5'],
+    [true, 'true'],
+    [false, 'false'],
+    ['', '""'],
+    ['héllo "you"\n', '"héllo \\"you\\"\\n"'],
+    [[], '[]'],
+    [{}, '{}'],
+    [[1, 'two', null, [false]], '[1,"two",null,[false]]'],
+    [{ a: { b: { c: [1, { d: null }] } }, e: 'f' }, '{"a":{"b":{"c":[1,{"d":null}]}},"e":"f"}'],
+  ])('should serialise the JSON value %p', (value, json) => {
+    expect(toJson(value, 'publish')).toBe(json);
+  });
+
+  it('should keep a key named __proto__ as plain data', () => {
+    const value = JSON.parse('{"__proto__":{"polluted":true}}') as unknown;
+    expect(toJson(value, 'publish')).toBe('{"__proto__":{"polluted":true}}');
+  });
+
+  it.each([
+    [undefined, 'got undefined'],
+    [() => 1, 'got a function'],
+    [Symbol('s'), 'got a symbol'],
+    [BigInt(10), 'got 10 (bigint)'],
+    [NaN, 'got NaN (number)'],
+    [Infinity, 'got Infinity (number)'],
+    [-Infinity, 'got -Infinity (number)'],
+  ])('should refuse %p with a TypeError that names the call', (value, got) => {
+    expect(thrownBy(() => toJson(value, 'publish'))).toStrictEqual(
+      new TypeError(`publish(): data must be a JSON value, ${got}`),
+    );
+  });
+
+  it.each([
+    [{ a: undefined }, 'got undefined at key "a"'],
+    [{ a: { b: () => 1 } }, 'got a function at key "b"'],
+    [[1, Symbol('s')], 'got a symbol at key "1"'],
+    [{ big: [BigInt(1)] }, 'got 1 (bigint) at key "0"'],
+    [{ n: NaN }, 'got NaN (number) at key "n"'],
+  ])('should refuse %p nested, and say at which key', (value, got) => {
+    expect(thrownBy(() => toJson(value, 'publish'))).toStrictEqual(
+      new TypeError(`publish(): data must be a JSON value, ${got}`),
+    );
+  });
+
+  it('should refuse a cyclic object with a TypeError that names the call', () => {
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic.self = cyclic;
+    let thrown: unknown;
+    try {
+      toJson(cyclic, 'publish');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect((thrown as TypeError).message).toMatch(/^publish\(\): data must be a JSON value: /);
+    expect((thrown as TypeError).message).toMatch(/circular/i);
+  });
+
+  it('should refuse a value whose toJSON throws, in the same words', () => {
+    const value = {
+      toJSON() {
+        throw new Error('boom');
+      },
+    };
+    expect(thrownBy(() => toJson(value, 'set'))).toStrictEqual(
+      new TypeError('set(): data must be a JSON value: boom'),
+    );
+  });
+
+  it('should name whichever call it is given', () => {
+    expect(thrownBy(() => toJson(undefined, 'hub.publish'))).toStrictEqual(
+      new TypeError('hub.publish(): data must be a JSON value, got undefined'),
+    );
+  });
+});

@@ -1,0 +1,510 @@
+import { isDeepStrictEqual } from 'node:util';
+import fc from 'fast-check';
+import { Hub, type HubOptions } from '../../src/worker/hub.js';
+import { FakeEndpoint, endOfTask } from '../helpers/fake-endpoint.js';
+
+/*
+ * Property-based tests: generated hostile input thrown at a hub through a synchronous fake port.
+ *
+ * Per run of this file: 400 runs × 20 invalid messages (8,000), 100 runs × 20 messages over the rate limit
+ * (2,000), and 200 runs × 25 mixed valid and invalid messages (5,000): 15,000 generated messages in all,
+ * counted as they are sent and checked by the last test.
+ */
+
+const INVALID_RUNS = 400;
+const INVALID_PER_RUN = 20;
+const LIMITED_RUNS = 100;
+const LIMITED_PER_RUN = 20;
+const MIXED_RUNS = 200;
+const MIXED_PER_RUN = 25;
+const TOTAL =
+  INVALID_RUNS * INVALID_PER_RUN + LIMITED_RUNS * LIMITED_PER_RUN + MIXED_RUNS * MIXED_PER_RUN;
+
+const REQUEST_TYPES = [
+  'subscribe',
+  'unsubscribe',
+  'publish',
+  'get',
+  'stats',
+  'hello',
+  'bye',
+  'ping',
+  'restore',
+];
+/** Every type the hub may serve: generated "invalid" input never has one. */
+const SERVED_TYPES = [...REQUEST_TYPES, 'batch'];
+const CHANNEL_TYPES = ['subscribe', 'unsubscribe', 'publish', 'get', 'restore'];
+/** Names a plain-object store would get wrong, plus an ordinary one. */
+const CHANNELS = ['__proto__', 'constructor', 'hasOwnProperty', 'toString', 'prices'];
+
+type Message = Record<string, unknown>;
+
+/** An invalid message to post, and for each error it must cause, the requestId it must echo. */
+interface Invalid {
+  data: unknown;
+  /** One entry per expected error, in order; `unchecked` where the generator cannot know. */
+  errors: Array<{ requestId?: number | string } | 'unchecked'>;
+}
+
+let sent = 0;
+
+/** True when the parsed value could be a request or batch the hub would serve: such input is not "invalid". */
+function mightBeServed(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const type = (value as Message).type;
+  return typeof type === 'string' && SERVED_TYPES.includes(type);
+}
+
+function isServableText(text: string): boolean {
+  try {
+    return mightBeServed(JSON.parse(text));
+  } catch {
+    return false;
+  }
+}
+
+const requestId = fc.oneof(fc.integer(), fc.string({ maxLength: 10 }));
+const notNonEmptyString = fc.oneof(
+  fc.constant(undefined),
+  fc.constant(''),
+  fc.constant(null),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.array(fc.string(), { maxLength: 3 }),
+  fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }),
+);
+const notRequestId = fc.oneof(
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.boolean(),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.dictionary(fc.string(), fc.integer(), { maxKeys: 3 }),
+);
+const unknownType = fc.oneof(
+  fc.string().filter((type) => !SERVED_TYPES.includes(type)),
+  fc.constantFrom('__proto__', 'constructor', 'toString', 'valueOf', 'batch', 'Subscribe', 'GET'),
+  fc.integer(),
+  fc.constant(null),
+  fc.constant(undefined),
+);
+const channelName = fc.oneof(
+  fc.constantFrom(...CHANNELS),
+  fc.string({ minLength: 1, maxLength: 30 }),
+);
+
+/** A request of any type, correct in every field. */
+const request = fc.record({
+  type: fc.constantFrom(...REQUEST_TYPES),
+  clientId: fc.string({ minLength: 1, maxLength: 10 }),
+  channel: channelName,
+  requestId,
+  data: fc.jsonValue({ maxDepth: 3 }),
+  version: fc.constant(1),
+  seq: fc.integer({ min: 1, max: 1_000_000 }),
+  lock: fc.string({ minLength: 1, maxLength: 10 }),
+  features: fc.constant(['batch']),
+});
+
+/** A request with exactly one field made wrong, and the requestId its error must echo. */
+const brokenRequest: fc.Arbitrary<{ message: Message; requestId?: number | string }> =
+  request.chain((valid) => {
+    const fields = ['type', 'clientId'];
+    if (valid.type !== 'bye') fields.push('requestId');
+    if (CHANNEL_TYPES.includes(valid.type)) fields.push('channel');
+    if (valid.type === 'publish' || valid.type === 'restore') fields.push('data');
+    if (valid.type === 'restore') fields.push('seq');
+    if (valid.type === 'hello') fields.push('version', 'lock');
+    return fc.constantFrom(...fields).chain((field) => {
+      const wrong = {
+        type: unknownType,
+        clientId: notNonEmptyString,
+        requestId: notRequestId,
+        channel: notNonEmptyString,
+        data: fc.constant(undefined),
+        version: fc.oneof(fc.string(), fc.boolean(), fc.constant(null), fc.constant(undefined)),
+        seq: fc.oneof(
+          fc.integer({ max: 0 }),
+          fc.double().filter((seq) => !(Number.isSafeInteger(seq) && seq >= 1)),
+          fc.constant(2 ** 53),
+          fc.string(),
+          fc.constant(null),
+          fc.constant(undefined),
+        ),
+        lock: fc.oneof(fc.constant(''), fc.integer(), fc.boolean(), fc.constant(null)),
+      }[field] as fc.Arbitrary<unknown>;
+      return wrong.map((value) => ({
+        message: { ...valid, [field]: value },
+        ...(field === 'requestId' ? {} : { requestId: valid.requestId }),
+      }));
+    });
+  });
+
+/** Parsed JSON values that are not requests: what a batch may carry besides broken requests. */
+const notARequest = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }).filter((value) => !mightBeServed(value)),
+  fc.constant({ type: 'batch', messages: [] }),
+);
+
+const invalid: fc.Arbitrary<Invalid> = fc.oneof(
+  // Structured-clone values that are not strings: the hub only speaks JSON text.
+  fc
+    .anything({
+      maxDepth: 2,
+      withBigInt: true,
+      withBoxedValues: true,
+      withDate: true,
+      withMap: true,
+      withNullPrototype: true,
+      withSet: true,
+      withSparseArray: true,
+      withTypedArray: true,
+    })
+    .filter((value) => typeof value !== 'string')
+    .map((data) => ({ data, errors: ['unchecked'] as Invalid['errors'] })),
+  // Arbitrary text, JSON or not, that is not a request.
+  fc
+    .oneof(
+      fc.string(),
+      fc.string({ unit: 'binary' }),
+      fc.json({ maxDepth: 3 }),
+      fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)),
+      fc.object({ maxDepth: 2, maxKeys: 5 }).map((value) => JSON.stringify(value)),
+    )
+    .filter((text) => !isServableText(text))
+    .map((data) => ({ data, errors: ['unchecked'] as Invalid['errors'] })),
+  // Records shaped like requests with one field of the wrong type or missing.
+  brokenRequest.map(({ message, requestId: id }) => ({
+    data: JSON.stringify(message),
+    errors: [id === undefined ? {} : { requestId: id }],
+  })),
+  // Batches of such things: one error per item.
+  fc
+    .array(
+      fc.oneof(
+        brokenRequest.map(
+          ({ message, requestId: id }): { item: unknown; error: Invalid['errors'][number] } => ({
+            item: message,
+            error: id === undefined ? {} : { requestId: id },
+          }),
+        ),
+        notARequest.map((item) => ({ item, error: 'unchecked' as const })),
+      ),
+      { minLength: 1, maxLength: 4 },
+    )
+    .map((items) => ({
+      data: JSON.stringify({ type: 'batch', messages: items.map(({ item }) => item) }),
+      errors: items.map(({ error }) => error),
+    })),
+);
+
+/** What must not change for an invalid message: every channel, its value and the counters. */
+function snapshot(hub: Hub): string {
+  const { channels, clients, published, delivered } = hub.stats();
+  return JSON.stringify({
+    channels,
+    clients,
+    published,
+    delivered,
+    values: channels.map(({ channel }) => [channel, JSON.stringify(hub.get(channel))]),
+  });
+}
+
+/**
+ * `expect(actual).toEqual(expected)`, but only built when they differ: a jest assertion costs more than
+ * the hub's whole work for one message, and these run 15,000 times.
+ */
+function expectSame(actual: unknown, expected: unknown): void {
+  if (!isDeepStrictEqual(actual, expected)) expect(actual).toEqual(expected);
+}
+
+/** Sends one generated message; the hub must not throw. */
+function throwAt(endpoint: FakeEndpoint, data: unknown): void {
+  sent++;
+  endpoint.deliver(data);
+}
+
+/** Checks that `replies` are exactly the expected errors, named `name`, echoing the readable requestIds. */
+function expectErrors(replies: Message[], errors: Invalid['errors'], name: string): void {
+  const shaped = replies.map((reply, index) => {
+    const expected = errors[index];
+    return {
+      type: reply.type,
+      name: reply.name,
+      readable: typeof reply.error === 'string' && reply.error !== '',
+      requestId: expected === 'unchecked' ? 'unchecked' : reply.requestId,
+    };
+  });
+  expectSame(
+    shaped,
+    errors.map((expected) => ({
+      type: 'error',
+      name,
+      readable: true,
+      requestId: expected === 'unchecked' ? 'unchecked' : expected.requestId,
+    })),
+  );
+}
+
+/**
+ * What a port that announced `batch` received: every message it was posted carries the hub's instanceId
+ * (once per envelope); returns the messages unpacked, without that stamp.
+ */
+function takeStamped(endpoint: FakeEndpoint, instanceId: string): Message[] {
+  const messages: Message[] = [];
+  for (const raw of endpoint.posted.splice(0)) {
+    const message = JSON.parse(raw as string) as Message;
+    expectSame(message.instanceId, instanceId);
+    if (message.type === 'batch') {
+      messages.push(...(message.messages as Message[]));
+    } else if (message.type === 'welcome') {
+      messages.push(message);
+    } else {
+      delete message.instanceId;
+      messages.push(message);
+    }
+  }
+  return messages;
+}
+
+/** A hub with one tab holding a value on each of CHANNELS, subscribed to all of them. */
+async function hubWithVictim(
+  values: unknown[],
+  options?: HubOptions,
+): Promise<{ hub: Hub; victim: FakeEndpoint; attacker: FakeEndpoint }> {
+  const hub = new Hub(options);
+  const victim = new FakeEndpoint();
+  const attacker = new FakeEndpoint();
+  hub.connect(victim);
+  hub.connect(attacker);
+  victim.deliver(
+    JSON.stringify({
+      type: 'batch',
+      messages: CHANNELS.flatMap((channel, index) => [
+        { type: 'subscribe', clientId: 'victim', channel, requestId: index },
+        { type: 'publish', clientId: 'victim', channel, requestId: index, data: values[index] },
+      ]),
+    }),
+  );
+  await endOfTask();
+  victim.take();
+  return { hub, victim, attacker };
+}
+
+/** The victim's values are still the ones it published, and it is still served. */
+async function expectVictimIntact(victim: FakeEndpoint, values: unknown[]): Promise<void> {
+  victim.deliver(
+    JSON.stringify({
+      type: 'batch',
+      messages: CHANNELS.map((channel, index) => ({
+        type: 'get',
+        clientId: 'victim',
+        channel,
+        requestId: index,
+      })),
+    }),
+  );
+  await endOfTask();
+  expect(victim.take()).toEqual(
+    CHANNELS.map((channel, index) => ({
+      type: 'data',
+      channel,
+      data: JSON.parse(JSON.stringify(values[index])) as unknown,
+      requestId: index,
+      seq: 1,
+    })),
+  );
+}
+
+const victimValues = fc.array(fc.jsonValue({ maxDepth: 3 }), {
+  minLength: CHANNELS.length,
+  maxLength: CHANNELS.length,
+});
+
+describe('Hub (properties)', () => {
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  it(`should answer each of ${(INVALID_RUNS * INVALID_PER_RUN).toLocaleString('en')} invalid messages with an error, change nothing, and keep the other tab's values`, async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        victimValues,
+        fc.array(invalid, { minLength: INVALID_PER_RUN, maxLength: INVALID_PER_RUN }),
+        async (values, messages) => {
+          const { hub, victim, attacker } = await hubWithVictim(values);
+          for (const { data, errors } of messages) {
+            const before = snapshot(hub);
+            throwAt(attacker, data);
+            await endOfTask();
+            expectErrors(attacker.take(), errors, 'ProtocolError');
+            expectSame(victim.posted, []);
+            expectSame(snapshot(hub), before);
+          }
+          await expectVictimIntact(victim, values);
+        },
+      ),
+      { numRuns: INVALID_RUNS },
+    );
+  });
+
+  it(`should answer each of ${(LIMITED_RUNS * LIMITED_PER_RUN).toLocaleString('en')} messages over the rate limit with a LimitError, and never throw`, async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        victimValues,
+        fc.array(
+          fc.oneof(
+            invalid,
+            request.map((valid) => ({
+              data: JSON.stringify(valid),
+              errors: [{ requestId: valid.requestId }] as Invalid['errors'],
+            })),
+          ),
+          { minLength: LIMITED_PER_RUN, maxLength: LIMITED_PER_RUN },
+        ),
+        async (values, messages) => {
+          // Time stands still, so the allowance never refills once spent.
+          jest.spyOn(Date, 'now').mockReturnValue(1_000_000);
+          const { hub, victim, attacker } = await hubWithVictim(values, {
+            limits: { maxRequestsPerSecond: CHANNELS.length * 2 },
+          });
+          attacker.deliver(
+            JSON.stringify({
+              type: 'batch',
+              messages: Array.from({ length: CHANNELS.length * 2 }, () => ({ type: 'nothing' })),
+            }),
+          );
+          await endOfTask();
+          attacker.take();
+          for (const { data, errors } of messages) {
+            const before = snapshot(hub);
+            throwAt(attacker, data);
+            await endOfTask();
+            const replies = attacker.take();
+            // Input refused before it is read (not a string, not JSON) is a ProtocolError still.
+            const name = replies[0]?.name === 'ProtocolError' ? 'ProtocolError' : 'LimitError';
+            expectErrors(replies, errors, name);
+            expectSame(victim.posted, []);
+            expectSame(snapshot(hub), before);
+          }
+          jest.restoreAllMocks();
+          await expectVictimIntact(victim, values);
+        },
+      ),
+      { numRuns: LIMITED_RUNS },
+    );
+  });
+
+  it(`should serve ${(MIXED_RUNS * MIXED_PER_RUN).toLocaleString('en')} mixed valid and invalid messages exactly as a model of channels says`, async () => {
+    const validCommand = fc.record({
+      client: fc.constantFrom(0, 1),
+      type: fc.constantFrom('subscribe', 'unsubscribe', 'publish', 'get'),
+      channel: fc.oneof(fc.constantFrom(...CHANNELS), fc.string({ minLength: 1, maxLength: 4 })),
+      data: fc.jsonValue({ maxDepth: 3 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            { weight: 3, arbitrary: validCommand.map((command) => ({ valid: command })) },
+            { weight: 1, arbitrary: invalid.map((message) => ({ invalid: message })) },
+          ),
+          { minLength: MIXED_PER_RUN, maxLength: MIXED_PER_RUN },
+        ),
+        async (commands) => {
+          const hub = new Hub();
+          const tabs = [new FakeEndpoint(), new FakeEndpoint()] as const;
+          const attacker = new FakeEndpoint();
+          for (const endpoint of [...tabs, attacker]) hub.connect(endpoint);
+          // Tab 1 takes batch envelopes, tab 0 speaks only the original protocol.
+          tabs[1].deliver(
+            JSON.stringify({
+              type: 'hello',
+              clientId: 'tab-1',
+              requestId: 0,
+              version: 1,
+              features: ['batch'],
+            }),
+          );
+          await endOfTask();
+          tabs[1].take();
+          const received = (): Message[][] => [
+            tabs[0].take(),
+            takeStamped(tabs[1], hub.instanceId),
+          ];
+
+          const values = new Map<string, { json: string; seq: number }>();
+          const subscriptions = [new Set<string>(), new Set<string>()] as const;
+          let published = 0;
+
+          for (const [index, command] of commands.entries()) {
+            if ('invalid' in command) {
+              const before = snapshot(hub);
+              throwAt(attacker, command.invalid.data);
+              await endOfTask();
+              expectErrors(attacker.take(), command.invalid.errors, 'ProtocolError');
+              expectSame(snapshot(hub), before);
+              expectSame(received(), [[], []]);
+              continue;
+            }
+            const { client, type, channel, data } = command.valid;
+            const requestId = index + 1;
+            throwAt(
+              tabs[client],
+              JSON.stringify({ type, clientId: `tab-${client}`, channel, requestId, data }),
+            );
+            await endOfTask();
+
+            const expected: [Message[], Message[]] = [[], []];
+            const mine = expected[client];
+            const push = (value: { json: string; seq: number }): Message => ({
+              type: 'data',
+              channel,
+              data: JSON.parse(value.json) as unknown,
+              seq: value.seq,
+            });
+            const current = values.get(channel);
+            switch (type) {
+              case 'subscribe':
+                subscriptions[client].add(channel);
+                mine.push({ type: 'subscribed', channel, requestId });
+                if (current) mine.push(push(current));
+                break;
+              case 'unsubscribe':
+                subscriptions[client].delete(channel);
+                mine.push({ type: 'unsubscribed', channel, requestId });
+                break;
+              case 'publish': {
+                const value = { json: JSON.stringify(data), seq: (current?.seq ?? 0) + 1 };
+                values.set(channel, value);
+                published++;
+                for (const [tab, channels] of subscriptions.entries()) {
+                  if (channels.has(channel)) expected[tab]?.push(push(value));
+                }
+                mine.push({ type: 'published', channel, requestId });
+                break;
+              }
+              case 'get':
+                mine.push(
+                  current ? { ...push(current), requestId } : { type: 'data', channel, requestId },
+                );
+                break;
+            }
+            expectSame(received(), expected);
+            expectSame(attacker.posted, []);
+            expectSame(hub.stats().published, published);
+          }
+
+          for (const [channel, value] of values) {
+            expect(JSON.stringify(hub.get(channel))).toBe(value.json);
+          }
+        },
+      ),
+      { numRuns: MIXED_RUNS },
+    );
+  });
+
+  it(`should have thrown at least 10,000 generated messages at the hub in this run (${TOTAL.toLocaleString('en')} planned)`, () => {
+    expect(sent).toBeGreaterThanOrEqual(10_000);
+  });
+});
