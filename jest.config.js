@@ -1,10 +1,15 @@
 /** Two projects: unit tests (jsdom, in-process ports) and the browser suite (node, real Chromium). */
 const transform = {
-  '^.+\\.ts$': ['ts-jest', { tsconfig: { module: 'commonjs', isolatedModules: true }, diagnostics: false }],
+  '^.+\\.ts$': [
+    'ts-jest',
+    { tsconfig: { module: 'commonjs', isolatedModules: true }, diagnostics: false },
+  ],
 };
 const moduleNameMapper = { '^(\\.{1,2}/.*)\\.js$': '$1' };
 
 export default {
+  // Two cores here and in CI: the browser suite runs its files two at a time.
+  maxWorkers: 2,
   projects: [
     {
       displayName: 'unit',
