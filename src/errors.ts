@@ -28,12 +28,21 @@ export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
 }
 
+/**
+ * A persisted channel's value could not be saved (quota exceeded, database blocked or broken) or read. The
+ * publish that failed changed nothing: the channel keeps the value it had.
+ */
+export class PersistenceError extends Error {
+  override readonly name = 'PersistenceError';
+}
+
 const CLASSES: Record<string, new (message: string) => Error> = {
   TimeoutError,
   DisconnectedError,
   VersionMismatchError,
   LimitError,
   ProtocolError,
+  PersistenceError,
 };
 
 /** The error as data for the wire. */

@@ -6,7 +6,7 @@ export {
   type ConnectionState,
   type RequestOptions,
 } from './client/shared-worker-client.js';
-export type { WorkerSource, SharedWorkerLike } from './client/open-endpoint.js';
+export type { WorkerSource, SharedWorkerLike, TransportMode } from './client/open-endpoint.js';
 export type { HubStats, ChannelStats, JsonValue, Endpoint } from './protocol.js';
 export {
   TimeoutError,
@@ -14,4 +14,5 @@ export {
   VersionMismatchError,
   LimitError,
   ProtocolError,
+  PersistenceError,
 } from './errors.js';

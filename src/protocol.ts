@@ -14,6 +14,9 @@ export const PROTOCOL_VERSION = 1;
 /** Capability a client announces in `hello`: it understands `batch` envelopes. */
 export const FEATURE_BATCH = 'batch';
 
+/** Capability a client announces in `hello`: it understands the `cleared` push. */
+export const FEATURE_CLEARED = 'cleared';
+
 /** The smallest surface both sides need from a MessagePort, so logic never depends on the real thing. */
 export interface Endpoint {
   postMessage(message: unknown): void;
@@ -52,6 +55,15 @@ export interface PublishRequest extends RequestBase {
 
 export interface GetRequest extends RequestBase {
   type: 'get';
+  channel: string;
+}
+
+/**
+ * Additive: deletes the channel's value, in memory and (for a persisted channel) on disk. Answered
+ * `cleared`; subscribers that announced the `cleared` feature get a `cleared` push.
+ */
+export interface ClearRequest extends RequestBase {
+  type: 'clear';
   channel: string;
 }
 
@@ -102,7 +114,13 @@ export interface BatchRequest {
 
 export type ChannelRequest = SubscribeRequest | UnsubscribeRequest | PublishRequest | GetRequest;
 export type Request =
-  ChannelRequest | StatsRequest | HelloRequest | ByeRequest | PingRequest | RestoreRequest;
+  | ChannelRequest
+  | StatsRequest
+  | HelloRequest
+  | ByeRequest
+  | PingRequest
+  | RestoreRequest
+  | ClearRequest;
 
 export interface DataResponse {
   type: 'data';
@@ -119,6 +137,16 @@ export interface AckResponse {
   type: 'subscribed' | 'unsubscribed' | 'published' | 'restored';
   channel: string;
   requestId: number | string;
+}
+
+/**
+ * Additive: the reply to `clear` (with its `requestId`), and the push that tells a subscriber the channel
+ * has no value any more (without one). A push is sent only to tabs whose `hello` listed `cleared`.
+ */
+export interface ClearedResponse {
+  type: 'cleared';
+  channel: string;
+  requestId?: number | string;
 }
 
 export interface ErrorResponse {
@@ -165,6 +193,7 @@ export interface BatchResponse {
 export type Response =
   | DataResponse
   | AckResponse
+  | ClearedResponse
   | ErrorResponse
   | StatsResponse
   | WelcomeResponse
@@ -213,8 +242,9 @@ const REQUEST_TYPES = new Set([
   'bye',
   'ping',
   'restore',
+  'clear',
 ]);
-const CHANNEL_TYPES = new Set(['subscribe', 'unsubscribe', 'publish', 'get', 'restore']);
+const CHANNEL_TYPES = new Set(['subscribe', 'unsubscribe', 'publish', 'get', 'restore', 'clear']);
 
 /** Says what a value is, for error messages: `"" (string)`, `42 (number)`, `an object`. */
 export function describe(value: unknown): string {
@@ -311,6 +341,7 @@ export function parseRequest(message: unknown): Request | InvalidRequest {
     case 'subscribe':
     case 'unsubscribe':
     case 'get':
+    case 'clear':
       return { type, clientId, requestId, channel: name };
     default:
       return { invalid: `unknown message type ${describe(type)}`, requestId };

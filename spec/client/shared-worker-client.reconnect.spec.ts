@@ -161,6 +161,18 @@ describe('SharedWorkerClient (reconnect)', () => {
     expect(await a.get('doc')).toBe('new');
   });
 
+  it('should answer a get that was in flight when the worker died with the value the tabs restored', async () => {
+    const a = client();
+    a.channel('state').subscribe();
+    await a.publish('state', 'kept');
+    await settle();
+    const reopened = waitForStates(a, ['reconnecting', 'open']);
+    worker.kill();
+    const inFlight = a.get('state'); // the dead hub never answers it; the new one must
+    await reopened;
+    expect(await inFlight).toBe('kept');
+  });
+
   it('should send a request made while reconnecting to the new hub', async () => {
     const a = client();
     await a.stats();

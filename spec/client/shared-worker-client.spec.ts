@@ -499,8 +499,8 @@ describe('SharedWorkerClient', () => {
       );
     });
 
-    it('should say so when given a URL where SharedWorker does not exist', () => {
-      expect(() => new SharedWorkerClient('/worker.js')).toThrow(
+    it('should say so when SharedWorker is required where it does not exist', () => {
+      expect(() => new SharedWorkerClient('/worker.js', { transport: 'shared-worker' })).toThrow(
         'SharedWorkerClient: SharedWorker is not available in this environment',
       );
     });

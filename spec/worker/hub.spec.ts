@@ -66,7 +66,7 @@ describe('Hub', () => {
   describe('a "subscribe" request', () => {
     it('should answer subscribed, then push the current value without a requestId', async () => {
       const channel = fresh('prices');
-      t.hub.publish(channel, { BTC: 45000 });
+      void t.hub.publish(channel, { BTC: 45000 });
       const port = t.rawPort();
       port.request({ type: 'subscribe', clientId: 'tab-1', channel, requestId: 1 });
       expect(await exactly(port, 2)).toEqual([
@@ -88,7 +88,7 @@ describe('Hub', () => {
       port.request({ type: 'subscribe', clientId: 'tab-1', channel, requestId: 1 });
       port.request({ type: 'subscribe', clientId: 'tab-1', channel, requestId: 2 });
       await exactly(port, 2);
-      t.hub.publish(channel, 'v');
+      void t.hub.publish(channel, 'v');
       expect(await exactly(port, 3)).toEqual([
         { type: 'subscribed', channel, requestId: 1 },
         { type: 'subscribed', channel, requestId: 2 },
@@ -197,8 +197,8 @@ describe('Hub', () => {
   describe('a "get" request', () => {
     it('should answer data with the current value and the requestId', async () => {
       const channel = fresh('prices');
-      t.hub.publish(channel, { BTC: 1 });
-      t.hub.publish(channel, { BTC: 2 });
+      void t.hub.publish(channel, { BTC: 1 });
+      void t.hub.publish(channel, { BTC: 2 });
       const port = t.rawPort();
       port.request({ type: 'get', clientId: 'tab-1', channel, requestId: 'g' });
       expect(await exactly(port, 1)).toEqual([
@@ -224,7 +224,7 @@ describe('Hub', () => {
       port.request({ type: 'subscribe', clientId: 'tab-1', channel, requestId: 1 });
       port.request({ type: 'unsubscribe', clientId: 'tab-1', channel, requestId: 2 });
       await exactly(port, 2);
-      t.hub.publish(channel, 'after');
+      void t.hub.publish(channel, 'after');
       await settle();
       expect(port.received).toEqual([
         { type: 'subscribed', channel, requestId: 1 },
@@ -261,7 +261,7 @@ describe('Hub', () => {
       leaving.request({ type: 'unsubscribe', clientId: 'tab-1', channel, requestId: 2 });
       await exactly(leaving, 2);
       await exactly(staying, 1);
-      t.hub.publish(channel, 1);
+      void t.hub.publish(channel, 1);
       expect(await exactly(staying, 2)).toEqual([
         { type: 'subscribed', channel, requestId: 1 },
         { type: 'data', channel, data: 1, seq: 1 },
@@ -547,7 +547,7 @@ describe('Hub', () => {
     });
 
     it('should ignore an offer for a channel that has a value published at this hub', async () => {
-      t.hub.publish('kept', 'fresh');
+      void t.hub.publish('kept', 'fresh');
       const port = t.rawPort();
       port.request(restore(1, 'stale', 99));
       await exactly(port, 1);
@@ -642,7 +642,7 @@ describe('Hub', () => {
   describe('a "stats" request', () => {
     it('should answer a snapshot of the hub with the requestId', async () => {
       const port = t.rawPort();
-      t.hub.publish('a', 1);
+      void t.hub.publish('a', 1);
       port.request({ type: 'stats', clientId: 'tab-1', requestId: 9 });
       const [reply] = await exactly(port, 1);
       expect(reply).toEqual({
@@ -1286,7 +1286,7 @@ describe('Hub', () => {
       const endpoint = new FakeEndpoint();
       const connection = t.hub.connect(endpoint);
       endpoint.deliver('{"type":"subscribe","clientId":"tab-1","channel":"a","requestId":1}');
-      t.hub.publish('a', 1);
+      void t.hub.publish('a', 1);
       t.hub.disconnect(connection);
       expect(t.hub.stats()).toMatchObject({
         clients: 0,
@@ -1365,7 +1365,7 @@ describe('Hub', () => {
       const port = t.rawPort();
       port.request({ type: 'subscribe', clientId: 'tab-1', channel, requestId: 1 });
       await exactly(port, 1);
-      t.hub.publish(channel, { from: 'worker' });
+      void t.hub.publish(channel, { from: 'worker' });
       expect(await exactly(port, 2)).toEqual([
         { type: 'subscribed', channel, requestId: 1 },
         { type: 'data', channel, data: { from: 'worker' }, seq: 1 },
@@ -1428,7 +1428,9 @@ describe('Hub', () => {
         stringify.mockRestore();
         return calls;
       };
-      const fromWorker = (hub: Hub): void => hub.publish('a', { deep: { value: [1, 2, 3] } });
+      const fromWorker = (hub: Hub): void => {
+        void hub.publish('a', { deep: { value: [1, 2, 3] } });
+      };
       expect(stringifyCalls(100, fromWorker)).toBe(stringifyCalls(1, fromWorker));
       const fromTab = (hub: Hub): void => {
         const publisher = hub.connect(new FakeEndpoint());
@@ -1455,7 +1457,7 @@ describe('Hub', () => {
       }
       await endOfTask();
       for (const endpoint of endpoints) endpoint.take();
-      t.hub.publish('a', { v: 1 });
+      void t.hub.publish('a', { v: 1 });
       await endOfTask();
       expect(endpoints.map((endpoint) => endpoint.posted)).toEqual([
         ['{"type":"data","channel":"a","data":{"v":1},"seq":1}'],
@@ -1467,8 +1469,8 @@ describe('Hub', () => {
 
   describe('.get()', () => {
     it('should return the current value, or undefined when the channel has none', () => {
-      t.hub.publish('a', { v: 1 });
-      t.hub.publish('n', null);
+      void t.hub.publish('a', { v: 1 });
+      void t.hub.publish('n', null);
       expect(t.hub.get('a')).toEqual({ v: 1 });
       expect(t.hub.get('n')).toBeNull();
       expect(t.hub.get('none')).toBeUndefined();
@@ -1476,7 +1478,7 @@ describe('Hub', () => {
     });
 
     it('should return a copy, so changing it changes nothing in the hub', () => {
-      t.hub.publish('a', { v: 1 });
+      void t.hub.publish('a', { v: 1 });
       (t.hub.get('a') as { v: number }).v = 2;
       expect(t.hub.get('a')).toEqual({ v: 1 });
     });
@@ -1485,18 +1487,18 @@ describe('Hub', () => {
   describe('.channel()', () => {
     it('should emit the current value, then every value published by tabs or the worker', async () => {
       const channel = fresh('observed');
-      t.hub.publish(channel, 1);
+      void t.hub.publish(channel, 1);
       const seen: unknown[] = [];
       const subscription = t.hub.channel(channel).subscribe((value) => seen.push(value));
       expect(seen).toEqual([1]);
-      t.hub.publish(channel, null);
+      void t.hub.publish(channel, null);
       expect(seen).toEqual([1, null]);
       const port = t.rawPort();
       port.request({ type: 'publish', clientId: 'tab-1', channel, requestId: 1, data: { v: 3 } });
       await exactly(port, 1);
       expect(seen).toEqual([1, null, { v: 3 }]);
       subscription.unsubscribe();
-      t.hub.publish(channel, 4);
+      void t.hub.publish(channel, 4);
       expect(seen).toEqual([1, null, { v: 3 }]);
     });
 
@@ -1505,7 +1507,7 @@ describe('Hub', () => {
       const seen: unknown[] = [];
       const subscription = t.hub.channel(channel).subscribe((value) => seen.push(value));
       expect(seen).toEqual([]);
-      t.hub.publish(channel, 'first');
+      void t.hub.publish(channel, 'first');
       expect(seen).toEqual(['first']);
       subscription.unsubscribe();
     });
@@ -1528,9 +1530,9 @@ describe('Hub', () => {
       port.request({ type: 'subscribe', clientId: 'tab-1', channel, requestId: 1 });
       await exactly(port, 1);
       const subscription = t.hub.channel(channel).subscribe((value) => {
-        if ((value as number) > 10) t.hub.publish(channel, 10);
+        if ((value as number) > 10) void t.hub.publish(channel, 10);
       });
-      t.hub.publish(channel, 50);
+      void t.hub.publish(channel, 50);
       expect(t.hub.get(channel)).toBe(10);
       expect((await exactly(port, 3)).slice(1)).toEqual([
         { type: 'data', channel, data: 50, seq: 1 },

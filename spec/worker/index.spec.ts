@@ -5,13 +5,16 @@ import { Hub } from '../../src/worker/hub.js';
 import { startSharedWorker } from '../../src/worker/start-shared-worker.js';
 
 describe('shared-channels/worker', () => {
-  it('should export the hub, startSharedWorker, the default limits and every error class', () => {
+  it('should export the hub, startSharedWorker, the default limits, the persistences and every error class', () => {
     expect(Object.keys(worker).sort()).toEqual(
       [
         'DEFAULT_LIMITS',
         'DisconnectedError',
         'Hub',
+        'IndexedDbPersistence',
         'LimitError',
+        'MemoryPersistence',
+        'PersistenceError',
         'ProtocolError',
         'TimeoutError',
         'VersionMismatchError',

@@ -74,7 +74,7 @@ describe('startSharedWorker()', () => {
 
     it('should serve every port of every connect event', async () => {
       const hub = startSharedWorker();
-      hub.publish('prices', { BTC: 45000 });
+      void hub.publish('prices', { BTC: 45000 });
       const [first, second] = connect(2);
       const [third] = connect(1);
       expect(hub.stats().clients).toBe(3);

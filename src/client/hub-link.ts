@@ -9,7 +9,10 @@ export interface TabLockManager {
 /** What a link reports to its client. */
 export interface LinkEvents {
   message(raw: unknown): void;
-  /** The worker reported an error (its script failed, or it died). */
+  /**
+   * The hub is lost: the worker reported an error (its script failed, or it died), or the elected
+   * leader's tab is gone.
+   */
   failed(): void;
 }
 
@@ -42,7 +45,7 @@ export class HubLink {
   ) {
     this.endpoint = opened.endpoint;
     this.endpoint.addEventListener('message', this.onMessage);
-    opened.worker?.addEventListener?.('error', this.onError);
+    opened.hub?.addEventListener?.('error', this.onError);
     this.endpoint.start?.();
   }
 
@@ -86,9 +89,7 @@ export class HubLink {
     this.closed = true;
     this.post(`{"type":"bye","clientId":${this.clientIdJson}}`);
     this.endpoint.removeEventListener('message', this.onMessage);
-    (
-      this.opened.worker as { removeEventListener?: (type: 'error', l: () => void) => void }
-    )?.removeEventListener?.('error', this.onError);
+    this.opened.hub?.removeEventListener?.('error', this.onError);
     this.releaseLock?.();
     this.releaseLock = undefined;
     this.endpoint.close?.();

@@ -16,6 +16,7 @@ import {
 import { toJson } from '../json.js';
 import {
   FEATURE_BATCH,
+  FEATURE_CLEARED,
   PROTOCOL_VERSION,
   describe,
   parseResponse,
@@ -24,7 +25,12 @@ import {
   type WelcomeResponse,
 } from '../protocol.js';
 import { HubLink, type TabLockManager } from './hub-link.js';
-import { canReopen, openEndpoint, type WorkerSource } from './open-endpoint.js';
+import {
+  createTransport,
+  type Transport,
+  type TransportMode,
+  type WorkerSource,
+} from './open-endpoint.js';
 import { PendingRequests } from './pending-requests.js';
 
 /**
@@ -41,7 +47,10 @@ export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 export interface ClientOptions {
   /** How long a request waits for the hub's reply before it rejects with `TimeoutError` (ms). Default 10,000. */
   timeout?: number;
-  /** The worker's name, when the worker is given as a URL (`new SharedWorker(url, { name })`). */
+  /**
+   * The worker's name, when the worker is given as a URL (`new SharedWorker(url, { name })`). In elected
+   * mode, it separates hubs of one origin as a worker's name does.
+   */
   name?: string;
   /** Largest value `publish` sends, in characters of JSON; checked before sending. Default 1 MiB. */
   maxPayload?: number;
@@ -50,6 +59,12 @@ export interface ClientOptions {
    * when the ping gets no answer within as long again. Default 1,000; `0` turns the heartbeat off.
    */
   heartbeat?: number;
+  /**
+   * Forces how the client reaches its hub. By default a SharedWorker; where SharedWorker is missing or
+   * refuses to be made, a hub run by one tab the tabs elect (`'elected'`, over Web Locks and
+   * BroadcastChannel); where those are missing too, a hub in this tab alone (`'local'`).
+   */
+  transport?: TransportMode;
 }
 
 /** Options of `channel()`. */
@@ -70,7 +85,7 @@ const DEFAULT_HEARTBEAT = 1_000;
 /** Waits between attempts to reach a new worker: quick at first, then no faster than every 5 s. */
 const RECONNECT_DELAYS = [0, 250, 1_000, 2_500, 5_000];
 
-type RequestType = 'subscribe' | 'unsubscribe' | 'publish' | 'get' | 'stats' | 'restore';
+type RequestType = 'subscribe' | 'unsubscribe' | 'publish' | 'get' | 'stats' | 'restore' | 'clear';
 
 /** One channel this tab subscribes to: its local subscribers share one subscription on the wire. */
 class RemoteChannel {
@@ -154,11 +169,17 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
    * while a dead hub is replaced, and `'closed'` after `disconnect()` or a version mismatch.
    */
   readonly connectionState$: Observable<ConnectionState> = this.state$.pipe(distinctUntilChanged());
+  /**
+   * How this client reaches its hub: `'shared-worker'`, `'elected'` (a hub in the tab the tabs elected)
+   * or `'local'` (a hub in this tab alone). See `ClientOptions.transport`.
+   */
+  readonly transport: TransportMode;
 
   private readonly timeout: number;
   private readonly maxPayload: number;
   private readonly heartbeat: number;
   private readonly locks: TabLockManager | undefined;
+  private readonly hubTransport: Transport;
   private readonly pending = new PendingRequests();
   private readonly channels = new Map<string, RemoteChannel>();
   private link!: HubLink;
@@ -182,15 +203,14 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
    * @param worker the hub's worker: a factory that makes it (recommended: bundlers understand it, and
    *   the client can make a fresh worker if this one dies), a `SharedWorker`, or the worker script's URL.
    */
-  constructor(
-    private readonly worker: WorkerSource,
-    private readonly options: ClientOptions = {},
-  ) {
+  constructor(worker: WorkerSource, options: ClientOptions = {}) {
     checkTimeout(options.timeout, 'SharedWorkerClient');
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
     this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.heartbeat = options.heartbeat ?? DEFAULT_HEARTBEAT;
     this.locks = (globalThis as { navigator?: { locks?: TabLockManager } }).navigator?.locks;
+    this.hubTransport = createTransport(worker, options);
+    this.transport = this.hubTransport.mode;
     this.openLink();
     globalThis.addEventListener?.('pagehide', this.onPageHide);
   }
@@ -276,6 +296,24 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     );
   }
 
+  /**
+   * Deletes the channel's value in the hub, and on disk when the channel persists. Resolves once done;
+   * rejects with `PersistenceError` when the stored value could not be deleted (nothing changed then).
+   * Like `publish`, the Promise may be ignored.
+   *
+   * Subscribers are told, and their Observables emit nothing and stay open: the channel has no value
+   * until the next publish, which they receive as usual. `get` resolves `undefined` meanwhile, and a new
+   * subscriber gets no value first.
+   */
+  clear<K extends keyof Channels & string>(name: K, options: RequestOptions = {}): Promise<void> {
+    this.throwIfClosed('clear');
+    checkChannel(name, 'clear');
+    checkTimeout(options.timeout, 'clear');
+    const done = this.request('clear', name, options.timeout).then(ignore);
+    done.catch(ignore);
+    return done;
+  }
+
   /** Ends every subscription of the channel in this tab: their Observables complete. */
   unsubscribe<K extends keyof Channels & string>(name: K): void {
     this.throwIfClosed('unsubscribe');
@@ -317,6 +355,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     // What this tab already queued still goes, so a publish right before disconnect() is not lost.
     this.flush();
     this.link.close();
+    this.hubTransport.close();
     this.state$.next('closed');
   }
 
@@ -423,7 +462,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
 
   /** Opens a port to the hub, and greets it once this tab holds its liveness lock. */
   private openLink(): void {
-    const link: HubLink = new HubLink(openEndpoint(this.worker, this.options.name), {
+    const link: HubLink = new HubLink(this.hubTransport.open(), {
       message: (raw) => {
         if (link === this.link) this.receive(raw);
       },
@@ -460,7 +499,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
         clientId: link.clientId,
         requestId,
         version: PROTOCOL_VERSION,
-        features: [FEATURE_BATCH],
+        features: [FEATURE_BATCH, FEATURE_CLEARED],
         ...(lock === undefined ? {} : { lock }),
       }),
     );
@@ -478,20 +517,23 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     this.state$.next('open');
     this.startHeartbeat();
     if (!reconnected) return;
-    // Oldest first: requests that were in flight or asked for while reconnecting.
-    for (const { type, body } of this.pending.resendable()) this.transmit(type, body);
+    // Requests that were in flight or asked for while reconnecting, taken before the restores join them.
+    const resend = this.pending.resendable();
+    // The new hub started empty: first offer it the newest value this tab saw on each channel (the
+    // highest offer wins), so that a `get` sent again below finds the value that was there before.
+    for (const [name, channel] of this.channels) {
+      if (!channel.live || !channel.hasValue) continue;
+      const json = JSON.stringify(channel.value);
+      channel.resync = json;
+      if (restarted && channel.seq > 0) {
+        this.request('restore', name, undefined, `,"data":${json},"seq":${channel.seq}`).catch(
+          ignore,
+        );
+      }
+    }
+    for (const { type, body } of resend) this.transmit(type, body); // oldest first
     for (const [name, channel] of this.channels) {
       if (!channel.live) continue; // its subscribe request is among those just sent again
-      if (channel.hasValue) {
-        const json = JSON.stringify(channel.value);
-        channel.resync = json;
-        // The new hub started empty: offer it the newest value this tab saw (the highest offer wins).
-        if (restarted && channel.seq > 0) {
-          this.request('restore', name, undefined, `,"data":${json},"seq":${channel.seq}`).catch(
-            ignore,
-          );
-        }
-      }
       channel.live = false;
       channel.seq = 0;
       this.subscribeOnWire(name, channel);
@@ -501,7 +543,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
   /** The hub is gone (no heartbeat answer, a worker error): make a fresh worker and start over. */
   private reconnect(): void {
     if (this.closedBy || this.state$.value === 'reconnecting') return;
-    if (!canReopen(this.worker)) {
+    if (!this.hubTransport.canReopen) {
       this.close(
         new DisconnectedError(
           'the hub stopped answering, and a SharedWorker given as an object cannot be made again: pass a factory or a URL',
@@ -597,6 +639,10 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
           this.pending.fail(Number(response.requestId), fromWire(response.name, response.error));
         }
         return;
+      case 'cleared':
+        if (response.requestId === undefined) this.forget(response.channel);
+        else this.pending.settle(Number(response.requestId), response);
+        return;
       case 'subscribed':
       case 'unsubscribed':
       case 'published':
@@ -629,5 +675,16 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     channel.hasValue = true;
     channel.value = data;
     channel.values$.next(data);
+  }
+
+  /** The hub cleared a channel this tab subscribes to: no value until the next publish. */
+  private forget(name: string): void {
+    const channel = this.channels.get(name);
+    if (!channel?.live) return;
+    channel.hasValue = false;
+    channel.value = undefined;
+    channel.resync = undefined;
+    // The hub numbers the channel's next value from 1 again.
+    channel.seq = 0;
   }
 }

@@ -1,8 +1,18 @@
 import { Observable, filter, map } from 'rxjs';
 import { toJson } from '../json.js';
-import { LimitError, ProtocolError, VersionMismatchError, toWire } from '../errors.js';
+import {
+  LimitError,
+  PersistenceError,
+  ProtocolError,
+  VersionMismatchError,
+  toWire,
+} from '../errors.js';
+import { IndexedDbPersistence } from '../persistence/indexed-db-persistence.js';
+import { MemoryPersistence } from '../persistence/memory-persistence.js';
+import type { Persistence } from '../persistence/persistence.js';
 import {
   FEATURE_BATCH,
+  FEATURE_CLEARED,
   PROTOCOL_VERSION,
   describe,
   isInvalidRequest,
@@ -15,6 +25,8 @@ import {
 import { ChannelStore, type Channel, type ChannelValue } from './channel-store.js';
 import { Connection, type MessageSink } from './connection.js';
 import { resolveLimits, type HubLimits } from './limits.js';
+import { createPersistFilter, type PersistOption } from './persist-filter.js';
+import { WriteQueue } from './write-queue.js';
 
 /** The part of the Web Locks API (`navigator.locks`) the hub uses to learn that a tab died. */
 export interface LockManagerLike {
@@ -30,6 +42,17 @@ export interface HubOptions {
    * lock watching off (tabs are then forgotten only when they say goodbye).
    */
   locks?: LockManagerLike | null;
+  /**
+   * Which channels outlive the worker: `true` (all), names and RegExps (`['settings', /^cart:/]`), or a
+   * predicate `(channel) => boolean`. Default none. A persisted channel's value is saved before it is
+   * published, and loaded before the hub answers any tab.
+   */
+  persist?: PersistOption;
+  /**
+   * Where persisted channels are kept. Default an {@link IndexedDbPersistence}, or a
+   * {@link MemoryPersistence} (with a warning) where there is no IndexedDB.
+   */
+  persistence?: Persistence;
 }
 
 /** A message's requestId as JSON, or nothing when it has none. */
@@ -48,12 +71,36 @@ function randomId(): string {
   return Math.random().toString(36).slice(2, 10);
 }
 
+const ignore = (): void => undefined;
+
+function createDefaultPersistence(): Persistence {
+  if ((globalThis as { indexedDB?: unknown }).indexedDB !== undefined) {
+    return new IndexedDbPersistence();
+  }
+  console.warn(
+    '[shared-channels] persist is set, but there is no indexedDB here: persisted channels last only as long as the worker',
+  );
+  return new MemoryPersistence();
+}
+
 /**
  * The hub: every channel's latest value, every tab's subscriptions, and the fan-out of each publish.
  *
  * It knows nothing of SharedWorker: give it ports with {@link Hub.connect}. One hub handles messages one
  * at a time in arrival order, so every tab sees the values of a channel in the same order. A bad message
  * gets an `error` reply on its own port and changes nothing; the hub never throws at a port.
+ *
+ * Persisted channels (`persist`) keep that order, with one difference: a value is published only once it
+ * is saved. So, for a persisted channel:
+ * - until the stored values are loaded, every message waits (in order), so no tab ever sees "no value"
+ *   for a channel that has one on disk;
+ * - a `publish` or `clear` is applied, fanned out and acknowledged once the transaction holding it has
+ *   committed; those that arrive meanwhile share the next transaction and are applied in arrival order;
+ * - a `get` waits for the channel's pending saves, so a tab reads its own writes; `subscribe` answers at
+ *   once with the current value, and the pending values follow as they commit;
+ * - a failed save rejects that publish with `PersistenceError` and changes nothing else;
+ * - `restore` offers are ignored: every value a tab saw was saved first, so the disk is never older.
+ * Memory-only channels are served synchronously, as before, and never wait for a persisted one.
  *
  * ```ts
  * const hub = new Hub();
@@ -72,6 +119,19 @@ export class Hub implements MessageSink {
   private readonly startedAt = Date.now();
   private published = 0;
   private delivered = 0;
+  /** True for a channel whose value is saved; undefined when nothing persists. */
+  private readonly persists: ((channel: string) => boolean) | undefined;
+  private readonly writes: WriteQueue | undefined;
+  /** Messages that arrived while the stored values were loading; handled in order afterwards. */
+  private backlog: Array<[Connection, unknown]> | undefined = undefined;
+  /** Connections whose client announced that it understands the `cleared` push. */
+  private readonly hearsCleared = new WeakSet<Connection>();
+
+  /**
+   * Settles once the persisted channels' stored values are loaded (at once when nothing persists).
+   * Rejects with a `PersistenceError` when they could not be read; the hub then serves without them.
+   */
+  readonly ready: Promise<void>;
 
   constructor(options: HubOptions = {}) {
     this.limits = resolveLimits(options.limits);
@@ -80,6 +140,21 @@ export class Hub implements MessageSink {
       options.locks !== undefined
         ? options.locks
         : ((globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks ?? null);
+    this.persists = createPersistFilter(options.persist);
+    if (this.persists === undefined) {
+      if (options.persistence !== undefined) {
+        throw new TypeError(
+          'startSharedWorker(): persistence is given but persist is not: say which channels persist (persist: true for all)',
+        );
+      }
+      this.ready = Promise.resolve();
+      return;
+    }
+    const persistence = options.persistence ?? createDefaultPersistence();
+    this.writes = new WriteQueue(persistence);
+    this.backlog = [];
+    this.ready = this.load(persistence, this.writes);
+    this.ready.catch(ignore);
   }
 
   /**
@@ -113,11 +188,43 @@ export class Hub implements MessageSink {
     }
   }
 
-  /** Publishes from worker-side code, exactly as if a tab had: every subscriber gets the value. */
-  publish(channel: string, data: unknown): void {
+  /**
+   * Publishes from worker-side code, exactly as if a tab had: every subscriber gets the value. A bad
+   * name or value throws at once, as in a tab.
+   *
+   * The returned Promise resolves once the value is published: at once for a memory channel; for a
+   * persisted channel, once it is saved. If saving fails, nothing changes, the Promise rejects with
+   * `PersistenceError` and the failure is logged with `console.error`. The Promise may be ignored: a
+   * rejection is never reported as unhandled.
+   */
+  publish(channel: string, data: unknown): Promise<void> {
     this.checkChannelName(channel, 'publish');
     const json = this.checkPayload(toJson(data, 'publish'));
-    this.commit(this.store.ensure(channel), json);
+    if (!this.isPersisted(channel)) {
+      this.commit(this.store.ensure(channel), json);
+      return Promise.resolve();
+    }
+    const done = new Promise<void>((resolve, reject) => {
+      this.save(channel, json, (error) => {
+        if (error === undefined) return resolve();
+        console.error(`[shared-channels] ${error.message}`);
+        reject(error);
+      });
+    });
+    done.catch(ignore);
+    return done;
+  }
+
+  /**
+   * Deletes the channel's value (on disk too when it persists) and tells the subscribed tabs. Resolves
+   * once done; rejects with `PersistenceError` when the stored value could not be deleted (nothing
+   * changed then).
+   */
+  clear(channel: string): Promise<void> {
+    this.checkChannelName(channel, 'clear');
+    return new Promise((resolve, reject) => {
+      this.clearChannel(channel, (error) => (error ? reject(error) : resolve()));
+    });
   }
 
   /** The channel's current value, or `undefined` when it has none. */
@@ -167,6 +274,10 @@ export class Hub implements MessageSink {
 
   /** Called by a connection with each message its port received. Never throws. */
   receive(connection: Connection, raw: unknown): void {
+    if (this.backlog) {
+      this.backlog.push([connection, raw]);
+      return;
+    }
     if (typeof raw !== 'string') {
       this.reject(
         connection,
@@ -263,6 +374,7 @@ export class Hub implements MessageSink {
           );
         }
         connection.acceptsBatch = request.features?.includes(FEATURE_BATCH) ?? false;
+        if (request.features?.includes(FEATURE_CLEARED) === true) this.hearsCleared.add(connection);
         if (request.lock !== undefined) this.watch(connection, request.lock);
         connection.send(
           JSON.stringify({
@@ -290,8 +402,12 @@ export class Hub implements MessageSink {
         this.checkChannelName(request.channel, request.type);
         const json = this.checkPayload(JSON.stringify(request.data));
         const current = this.store.get(request.channel)?.value$.value;
-        // Only offers compete with offers: a value published at this hub is newer than any of them.
-        if (current === undefined || (current.restored === true && request.seq > current.seq)) {
+        // Only offers compete with offers: a value published at this hub is newer than any of them. A
+        // persisted channel takes none: every value a tab saw was saved first, so the disk is newer.
+        if (
+          !this.isPersisted(request.channel) &&
+          (current === undefined || (current.restored === true && request.seq > current.seq))
+        ) {
           const channel = this.store.ensure(request.channel);
           this.fanOut(channel, { json, seq: request.seq, restored: true });
         }
@@ -336,16 +452,41 @@ export class Hub implements MessageSink {
       case 'publish': {
         this.checkChannelName(request.channel, request.type);
         const json = this.checkPayload(JSON.stringify(request.data));
-        this.commit(this.store.ensure(request.channel), json);
-        connection.send(ack('published', request.channel, request.requestId));
+        const { channel, requestId } = request;
+        if (this.isPersisted(channel)) {
+          this.save(channel, json, (error) =>
+            error
+              ? this.reject(connection, error, requestId, channel)
+              : connection.send(ack('published', channel, requestId)),
+          );
+          return;
+        }
+        this.commit(this.store.ensure(channel), json);
+        connection.send(ack('published', channel, requestId));
         return;
       }
       case 'get': {
-        const value = this.store.get(request.channel)?.value$.value;
-        connection.send(
-          value === undefined
-            ? `{"type":"data","channel":${JSON.stringify(request.channel)}${requestIdField(request.requestId)}}`
-            : dataMessage(request.channel, value, request.requestId),
+        const { channel, requestId } = request;
+        const answer = (): void => {
+          const value = this.store.get(channel)?.value$.value;
+          connection.send(
+            value === undefined
+              ? `{"type":"data","channel":${JSON.stringify(channel)}${requestIdField(requestId)}}`
+              : dataMessage(channel, value, requestId),
+          );
+        };
+        // A tab reads its own writes: a get waits for the channel's pending saves.
+        if (this.writes && this.isPersisted(channel)) this.writes.afterWrites(channel, answer);
+        else answer();
+        return;
+      }
+      case 'clear': {
+        this.checkChannelName(request.channel, request.type);
+        const { channel, requestId } = request;
+        this.clearChannel(channel, (error) =>
+          error
+            ? this.reject(connection, error, requestId, channel)
+            : connection.send(ack('cleared', channel, requestId)),
         );
         return;
       }
@@ -354,6 +495,104 @@ export class Hub implements MessageSink {
         throw new ProtocolError(`unknown message type ${describe(unknown)}`);
       }
     }
+  }
+
+  private isPersisted(channel: string): boolean {
+    return this.persists?.(channel) ?? false;
+  }
+
+  /**
+   * Saves a persisted channel's new value, then publishes it; `done` runs after, with the error when the
+   * save failed (nothing changed then). The channel is made first, so that a full hub refuses the
+   * publish with `LimitError` before anything is written.
+   */
+  private save(
+    name: string,
+    json: string,
+    done: (error: PersistenceError | undefined) => void,
+  ): void {
+    this.store.ensure(name);
+    this.writes!.write(name, json, (error) => {
+      if (error !== undefined) {
+        const channel = this.store.get(name);
+        if (channel) this.store.release(channel);
+        done(saveFailed('publish', name, error));
+        return;
+      }
+      // The channel may have been let go meanwhile: made first, it had no value to keep it.
+      this.commit(this.store.get(name) ?? this.store.ensure(name), json);
+      done(undefined);
+    });
+  }
+
+  /** Deletes a channel's value: on disk first when it persists, then in memory, telling subscribers. */
+  private clearChannel(name: string, done: (error: PersistenceError | undefined) => void): void {
+    if (!this.writes || !this.isPersisted(name)) {
+      this.forget(name);
+      done(undefined);
+      return;
+    }
+    this.writes.write(name, null, (error) => {
+      if (error !== undefined) {
+        done(saveFailed('clear', name, error));
+        return;
+      }
+      this.forget(name);
+      done(undefined);
+    });
+  }
+
+  /** Drops a channel's value in memory and pushes `cleared` to the subscribers that understand it. */
+  private forget(name: string): void {
+    const channel = this.store.get(name);
+    if (channel?.value$.value === undefined) return;
+    const message = `{"type":"cleared","channel":${JSON.stringify(name)}}`;
+    for (const subscriber of channel.subscribers ?? []) {
+      if (this.hearsCleared.has(subscriber)) subscriber.send(message);
+    }
+    channel.value$.next(undefined);
+    this.store.release(channel);
+  }
+
+  /**
+   * Reads the stored values into their channels, then lets writes begin and handles what waited. A value
+   * the hub cannot serve (its JSON no longer parses, it breaks a limit) is skipped with a warning.
+   */
+  private async load(persistence: Persistence, writes: WriteQueue): Promise<void> {
+    let stored: ReadonlyMap<string, string> = new Map();
+    let failure: PersistenceError | undefined;
+    try {
+      stored = await persistence.load();
+    } catch (error) {
+      failure =
+        error instanceof PersistenceError
+          ? error
+          : new PersistenceError(`the stored values could not be read: ${describeError(error)}`, {
+              cause: error,
+            });
+      console.warn(`[shared-channels] ${failure.message}; serving without them`);
+    }
+    for (const [name, json] of stored) {
+      try {
+        // A channel stored under another persist setting stays on disk, unserved.
+        if (!this.isPersisted(name)) continue;
+        this.checkChannelName(name, 'load');
+        this.checkPayload(json);
+        JSON.parse(json);
+        this.store.ensure(name).value$.next({ json, seq: 1 });
+      } catch (error) {
+        console.warn(
+          `[shared-channels] skipped the stored value of channel ${JSON.stringify(name)}: ${describeError(error)}`,
+        );
+      }
+    }
+    writes.start();
+    const backlog = this.backlog ?? [];
+    this.backlog = undefined;
+    for (const [connection, raw] of backlog) {
+      if (this.connections.has(connection)) this.receive(connection, raw);
+    }
+    if (failure) throw failure;
   }
 
   /** Accepts a published value: the next sequence number, the counters, and the fan-out. */
@@ -424,7 +663,25 @@ export class Hub implements MessageSink {
   }
 }
 
-function ack(type: AckResponse['type'], channel: string, requestId: number | string): string {
+/** `Name: message`, for warnings and wrapped errors. */
+function describeError(error: unknown): string {
+  const { name, message } = toWire(error);
+  return `${name}: ${message}`;
+}
+
+function saveFailed(call: 'publish' | 'clear', channel: string, error: unknown): PersistenceError {
+  const reason = error instanceof PersistenceError ? error.message : describeError(error);
+  return new PersistenceError(
+    `${call}(${JSON.stringify(channel)}): not saved, so nothing changed: ${reason}`,
+    { cause: error },
+  );
+}
+
+function ack(
+  type: AckResponse['type'] | 'cleared',
+  channel: string,
+  requestId: number | string,
+): string {
   return `{"type":"${type}","channel":${JSON.stringify(channel)}${requestIdField(requestId)}}`;
 }
 

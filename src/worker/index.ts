@@ -1,6 +1,13 @@
 export { Hub, type HubOptions } from './hub.js';
 export { DEFAULT_LIMITS, type HubLimits } from './limits.js';
 export { startSharedWorker } from './start-shared-worker.js';
+export type { PersistOption } from './persist-filter.js';
+export type { Persistence } from '../persistence/persistence.js';
+export {
+  IndexedDbPersistence,
+  type IndexedDbPersistenceOptions,
+} from '../persistence/indexed-db-persistence.js';
+export { MemoryPersistence } from '../persistence/memory-persistence.js';
 export type { HubStats, ChannelStats, JsonValue, Endpoint } from '../protocol.js';
 export {
   TimeoutError,
@@ -8,4 +15,5 @@ export {
   VersionMismatchError,
   LimitError,
   ProtocolError,
+  PersistenceError,
 } from '../errors.js';

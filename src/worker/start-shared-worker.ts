@@ -17,7 +17,7 @@ interface SharedWorkerScope {
  * ```ts
  * // channels.worker.ts
  * import { startSharedWorker } from 'shared-channels/worker';
- * const hub = startSharedWorker();
+ * const hub = startSharedWorker({ persist: ['settings', /^cart:/] }); // these outlive the last tab
  * ```
  */
 export function startSharedWorker(options: HubOptions = {}): Hub {

@@ -1,0 +1,120 @@
+import { PROTOCOL_VERSION } from '../protocol.js';
+
+/**
+ * The wire of elected mode, beneath the hub protocol: how tabs find the leader, and how the hub
+ * protocol's JSON strings travel between a tab and the leader's hub over BroadcastChannels.
+ *
+ * Every channel is named from one scope (`shared-channels:v1`, or `shared-channels:v1:<name>` for a
+ * client given a `name`), so tabs of a deploy that speaks another protocol version elect a hub of their
+ * own, as a versioned worker URL gives them a worker of their own:
+ * - `<scope>`: every tab. A leader announces itself there; a tab that knows no leader asks.
+ * - `<scope>:leader:<leaderId>`: the leader's inbox: each port's messages, tagged with the port's id.
+ * - `<scope>:port:<portId>`: one port's inbox: the hub's messages for that port, as they are.
+ *
+ * A BroadcastChannel delivers to every other object of its name in the origin, so a channel that one
+ * object alone listens to is a private line: a value sent to one tab costs one delivery, not one per tab.
+ */
+
+/** The part of `BroadcastChannel` elected mode uses. */
+export interface BroadcastChannelLike {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  removeEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  close(): void;
+}
+
+/** Makes a BroadcastChannel: `(name) => new BroadcastChannel(name)` in a browser, a fake in tests. */
+export type CreateChannel = (name: string) => BroadcastChannelLike;
+
+/**
+ * A leader says who it is: once when it takes office, and again whenever a tab asks. `term` orders
+ * leaders: a tab follows the announcement with the highest `(term, leader)` it has heard.
+ */
+export interface LeaderAnnouncement {
+  type: 'leader';
+  leader: string;
+  term: number;
+}
+
+/** A tab that knows no leader asks the current one to announce itself. */
+export interface LeaderQuery {
+  type: 'query';
+}
+
+/** What travels on the `<scope>` channel. */
+export type BusMessage = LeaderAnnouncement | LeaderQuery;
+
+/** A port's message for the hub, on the leader's inbox. */
+export interface RelayedMessage {
+  port: string;
+  /** The hub-protocol message, as the client posted it. */
+  data: unknown;
+  /**
+   * Set on a port's first message only: only it makes the hub serve a port it does not know, so a late
+   * message from a port the hub already forgot cannot bring that port back.
+   */
+  open?: true;
+}
+
+/** The scope every channel and lock of elected mode is named from. */
+export function scopeName(name?: string): string {
+  const scope = `shared-channels:v${PROTOCOL_VERSION}`;
+  return name === undefined || name === '' ? scope : `${scope}:${name}`;
+}
+
+/** The Web Lock whose holder is the leader. */
+export function leaderLockName(scope: string): string {
+  return `${scope}:leader`;
+}
+
+export function leaderInboxName(scope: string, leader: string): string {
+  return `${scope}:leader:${leader}`;
+}
+
+export function portInboxName(scope: string, port: string): string {
+  return `${scope}:port:${port}`;
+}
+
+/** A fresh id for a leader or a port; ids name channels, so they must not repeat across tabs. */
+export function newId(): string {
+  return typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function'
+    ? crypto.randomUUID()
+    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** True when announcement `a` names a later leader than `b` (or `b` is none). */
+export function isNewer(a: LeaderAnnouncement, b: LeaderAnnouncement | undefined): boolean {
+  if (b === undefined) return true;
+  return a.term > b.term || (a.term === b.term && a.leader > b.leader);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Reads a message of the `<scope>` channel, or `undefined` for anything else. Every page of the origin
+ * may post there, so nothing is trusted.
+ */
+export function parseBusMessage(raw: unknown): BusMessage | undefined {
+  if (!isRecord(raw)) return undefined;
+  if (raw.type === 'query') return { type: 'query' };
+  if (
+    raw.type === 'leader' &&
+    typeof raw.leader === 'string' &&
+    raw.leader !== '' &&
+    typeof raw.term === 'number' &&
+    Number.isFinite(raw.term)
+  ) {
+    return { type: 'leader', leader: raw.leader, term: raw.term };
+  }
+  return undefined;
+}
+
+/** Reads a message of the leader's inbox, or `undefined` for anything else. */
+export function parseRelayedMessage(raw: unknown): RelayedMessage | undefined {
+  if (!isRecord(raw) || typeof raw.port !== 'string' || raw.port === '') return undefined;
+  return raw.open === true
+    ? { port: raw.port, data: raw.data, open: true }
+    : { port: raw.port, data: raw.data };
+}
