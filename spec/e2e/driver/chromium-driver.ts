@@ -8,9 +8,11 @@ import type {
 import type {
   Browser,
   BrowserContext,
+  Capabilities,
   CdpSession,
   ConsoleEntry,
   LaunchBrowser,
+  LaunchBrowserWithProfile,
   PageFunction,
   Tab,
 } from './driver.js';
@@ -34,6 +36,14 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--disable-sync',
 ];
 
+/** What the Chromium driver can do: everything, through CDP. */
+export const CHROMIUM_CAPABILITIES: Capabilities = {
+  cdp: true,
+  abruptEnd: 'renderer-crash',
+  consoleBeforeLoad: true,
+  keepsProfile: true,
+};
+
 /** The viewport of every tab; the size the demo is judged at. */
 export const VIEWPORT = { width: 1280, height: 800 } as const;
 
@@ -52,6 +62,43 @@ export const launchChromium: LaunchBrowser = async () => {
   });
   return new ChromiumBrowser(browser);
 };
+
+let profileLaunches = 0;
+
+/**
+ * Launches Debian's Chromium on the profile kept in `userDataDir`: a relaunch on the same folder is the
+ * same browser profile, as after a user quits and restarts the browser.
+ *
+ * ```ts
+ * const browser = await launchChromiumWithProfile(folder);
+ * const tab = await (await browser.newContext()).openTab(url);
+ * await browser.close(); // then launch again on `folder`
+ * ```
+ */
+export const launchChromiumWithProfile: LaunchBrowserWithProfile = async (userDataDir) => {
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM_EXECUTABLE,
+    args: [...CHROMIUM_ARGS],
+    viewport: VIEWPORT,
+  });
+  profileLaunches += 1;
+  return new ChromiumProfileBrowser(new ChromiumContext(context, `p${profileLaunches}`));
+};
+
+/** A browser on a kept profile: its one context is the profile's, and closing either ends both. */
+class ChromiumProfileBrowser implements Browser {
+  readonly engine = 'chromium';
+
+  constructor(private readonly context: ChromiumContext) {}
+
+  newContext(): Promise<BrowserContext> {
+    return Promise.resolve(this.context);
+  }
+
+  close(): Promise<void> {
+    return this.context.close();
+  }
+}
 
 class ChromiumBrowser implements Browser {
   readonly engine = 'chromium';

@@ -11,6 +11,46 @@ export type Engine = 'chromium' | 'firefox' | 'webkit';
 /** Launches a browser with a fresh, throwaway profile. */
 export type LaunchBrowser = () => Promise<Browser>;
 
+/**
+ * Launches a browser on the profile kept in `userDataDir` (made if missing, never deleted), so that a
+ * second launch on the same folder finds what the first stored: IndexedDB, cookies, caches. Such a browser
+ * has one context, the profile's: `newContext()` resolves with it every time, and closing it ends the browser.
+ */
+export type LaunchBrowserWithProfile = (userDataDir: string) => Promise<Browser>;
+
+/**
+ * What one engine's driver can do beyond the common interface. A case branches on these, never on the
+ * engine's name, and a case an engine cannot run says which capability it lacks (see `support/engine.ts`).
+ * Known before the browser starts, so that a case's name can say it.
+ */
+export interface Capabilities {
+  /**
+   * `Browser.cdp()` and `Tab.cdp()` exist (Chrome DevTools Protocol: the hub as a `shared_worker` target, its
+   * heap, `Page.crash`). Chromium only.
+   */
+  readonly cdp: boolean;
+  /**
+   * How a tab can end without saying goodbye. `renderer-crash`: its renderer process really crashes (CDP
+   * `Page.crash`). `close-without-pagehide`: the tab is closed with its `pagehide`, `unload`,
+   * `beforeunload` and `visibilitychange` listeners silenced, the nearest real equivalent where no driver can
+   * crash a renderer: the page runs none of its goodbye code, and the browser still ends its ports and
+   * releases its locks.
+   */
+  readonly abruptEnd: 'renderer-crash' | 'close-without-pagehide';
+  /**
+   * `Tab.consoleLog()` holds what the page logged, and errors it threw, before its `load` event. False where
+   * the driver can only start recording once the page has loaded (WebDriver classic has no console events
+   * and no scripts that run before the page's own).
+   */
+  readonly consoleBeforeLoad: boolean;
+  /**
+   * A browser from `LaunchBrowserWithProfile` finds, after a restart on the same folder, what the one before
+   * stored. False in WebKit: a WebKitWebDriver session of MiniBrowser always has ephemeral storage (nothing
+   * is written to disk, whatever the profile folder or `XDG_DATA_HOME`), so every launch starts empty.
+   */
+  readonly keepsProfile: boolean;
+}
+
 /** A running browser; every context it opens is isolated from the others (own storage, own workers). */
 export interface Browser {
   readonly engine: Engine;

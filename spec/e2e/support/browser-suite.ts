@@ -47,7 +47,16 @@ export interface BrowserSuite {
    * Wraps a case body for `it`: it runs in a fresh context; if it fails, times out or leaves an uncaught page
    * error, every tab's screenshot and console log are saved; its contexts are closed in every outcome.
    */
-  inFreshContext(body: (scene: Scene) => Promise<void>): () => Promise<void>;
+  inFreshContext(body: (scene: Scene) => Promise<void>, options?: CaseOptions): () => Promise<void>;
+}
+
+/** How one case runs. */
+export interface CaseOptions {
+  /**
+   * How long the case may run before it fails with artifacts (ms). Default {@link CASE_TIMEOUT_MS}; a case
+   * that waits longer on purpose (an idle minute) sets its own, and jest's timeout above it.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** Extra content for the fixture server. */
@@ -102,12 +111,14 @@ export function useBrowserSuite(options: BrowserSuiteOptions = {}): BrowserSuite
   });
 
   return {
-    inFreshContext: (body) => async () => {
-      if (browser === undefined || server === undefined) {
-        throw new Error('the browser suite did not start: see the beforeAll error above');
-      }
-      await runCase(browser, server, setup, body);
-    },
+    inFreshContext:
+      (body, { timeoutMs = CASE_TIMEOUT_MS } = {}) =>
+      async () => {
+        if (browser === undefined || server === undefined) {
+          throw new Error('the browser suite did not start: see the beforeAll error above');
+        }
+        await runCase(browser, server, setup, body, timeoutMs);
+      },
   };
 }
 
@@ -116,6 +127,7 @@ async function runCase(
   server: StaticServer,
   setup: readonly string[],
   body: (scene: Scene) => Promise<void>,
+  timeoutMs: number,
 ): Promise<void> {
   const caseName = expect.getState().currentTestName ?? 'unnamed case';
   const contexts: BrowserContext[] = [];
@@ -149,8 +161,8 @@ async function runCase(
       body(scene),
       new Promise<never>((_, reject) => {
         deadline = setTimeout(
-          () => reject(new Error(`the case did not finish within ${CASE_TIMEOUT_MS} ms`)),
-          CASE_TIMEOUT_MS,
+          () => reject(new Error(`the case did not finish within ${timeoutMs} ms`)),
+          timeoutMs,
         );
       }),
     ]);

@@ -1,4 +1,4 @@
-import type { SharedWorkerClient } from '../../../src/index.js';
+import type { ConnectionState, SharedWorkerClient } from '../../../src/index.js';
 import type { Tab } from '../driver/driver.js';
 import type { Collected, ListenVia, RawReply } from '../fixtures/harness.js';
 
@@ -108,6 +108,22 @@ export class FixtureTab {
       count,
       timeoutMs,
     ] as const);
+  }
+
+  /** Every state `client.connectionState$` has emitted since the page loaded, oldest first. */
+  connectionStates(): Promise<ConnectionState[]> {
+    return this.tab.evaluate(() => window.harness.connectionStates());
+  }
+
+  /** Starts leaving the page for `url` (another origin, say); resolves before the navigation begins. */
+  navigate(url: string): Promise<void> {
+    return this.tab.evaluate((to) => window.harness.navigate(to), url);
+  }
+
+  /** Closes the tab with the page's leaving listeners silenced: the client cannot say goodbye. */
+  async closeWithoutGoodbye(): Promise<void> {
+    await this.tab.evaluate(() => window.harness.silenceGoodbye());
+    await this.tab.close();
   }
 
   /** Reloads the tab and resolves once the new page has resubscribed to the channels in its URL. */
