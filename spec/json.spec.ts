@@ -82,6 +82,36 @@ describe('toJson()', () => {
     );
   });
 
+  it('should serialise what a toJSON method returns, as JSON.stringify does', () => {
+    const at = new Date(Date.UTC(2026, 10, 28, 12, 0, 0));
+    expect(toJson({ at, money: { toJSON: () => '12.50 EUR' } }, 'publish')).toBe(
+      '{"at":"2026-11-28T12:00:00.000Z","money":"12.50 EUR"}',
+    );
+  });
+
+  it('should refuse what a toJSON method turns into a value JSON would drop', () => {
+    expect(thrownBy(() => toJson({ a: { toJSON: () => undefined } }, 'publish'))).toStrictEqual(
+      new TypeError('publish(): data must be a JSON value, got undefined at key "a"'),
+    );
+  });
+
+  it('should refuse an array with a hole, which JSON would turn into null', () => {
+    // eslint-disable-next-line no-sparse-arrays
+    expect(thrownBy(() => toJson([1, , 3], 'publish'))).toStrictEqual(
+      new TypeError('publish(): data must be a JSON value, got undefined at key "1"'),
+    );
+  });
+
+  it('should refuse a bad value deep in a large object, whichever the key order', () => {
+    const book = { bids: Array.from({ length: 500 }, (_, i) => ({ price: i, size: 1 })) };
+    book.bids[499]!.size = NaN;
+    expect(thrownBy(() => toJson(book, 'publish'))).toStrictEqual(
+      new TypeError('publish(): data must be a JSON value, got NaN (number) at key "size"'),
+    );
+    book.bids[499]!.size = 2;
+    expect(JSON.parse(toJson(book, 'publish'))).toEqual(book);
+  });
+
   it('should name whichever call it is given', () => {
     expect(thrownBy(() => toJson(undefined, 'hub.publish'))).toStrictEqual(
       new TypeError('hub.publish(): data must be a JSON value, got undefined'),

@@ -7,6 +7,41 @@ import { describe } from './protocol.js';
  * throw unnamed errors for BigInt and cycles; a value that would not come back equal is refused instead.
  */
 export function toJson(value: unknown, call: string): string {
+  // The common case first: V8's JSON.stringify is several times faster without a replacer, and a walk
+  // that only reads types finds what it would have dropped. Cycles throw here and take the strict path.
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    json = undefined;
+  }
+  if (json !== undefined && isPlainJson(value)) return json;
+  return strictJson(value, call);
+}
+
+/**
+ * True when `value` (which JSON.stringify accepted, so it has no cycle) holds only what JSON keeps as
+ * it is. False also for anything with a `toJSON` method, which the strict path handles.
+ */
+function isPlainJson(value: unknown): boolean {
+  if (typeof value === 'string' || typeof value === 'boolean' || value === null) return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value !== 'object') return false;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      if (!isPlainJson(value[index])) return false;
+    }
+    return true;
+  }
+  for (const key of Object.keys(value)) {
+    if (!isPlainJson((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+/** Serialises with a replacer that throws a `TypeError` naming the first value JSON would not keep. */
+function strictJson(value: unknown, call: string): string {
   let json: string;
   try {
     json = JSON.stringify(value, function (this: unknown, key: string, item: unknown) {
