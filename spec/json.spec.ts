@@ -1,13 +1,5 @@
 import { toJson } from '../src/json.js';
-
-function thrownBy(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
+import { thrownBy } from './helpers/thrown-by.js';
 
 describe('toJson()', () => {
   it.each([

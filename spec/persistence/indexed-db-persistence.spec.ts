@@ -2,15 +2,7 @@ import { forceCloseDatabase } from 'fake-indexeddb';
 import { PersistenceError } from '../../src/errors.js';
 import { IndexedDbPersistence } from '../../src/persistence/indexed-db-persistence.js';
 import { freshIndexedDB, openByHand, putByHand, readByHand } from '../helpers/indexed-db.js';
-
-function thrownBy(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
+import { thrownBy } from '../helpers/thrown-by.js';
 
 describe('IndexedDbPersistence', () => {
   let factory: IDBFactory;

@@ -5,6 +5,7 @@ import type { Persistence } from '../../src/persistence/persistence.js';
 import { Hub, type HubOptions } from '../../src/worker/hub.js';
 import { freshIndexedDB } from '../helpers/indexed-db.js';
 import { createTestHub, settle, type RawPort, type TestHub } from '../helpers/wire.js';
+import { thrownBy } from '../helpers/thrown-by.js';
 
 type Message = Record<string, unknown>;
 
@@ -70,15 +71,6 @@ async function exactly(port: RawPort, count: number): Promise<Message[]> {
   await port.waitFor(count);
   await settle();
   return port.received;
-}
-
-function thrownBy(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
 }
 
 /** Collects what an Observable emits, and whether it ended. */

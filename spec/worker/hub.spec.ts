@@ -5,6 +5,7 @@ import { Hub, type HubOptions } from '../../src/worker/hub.js';
 import { FakeEndpoint, endOfTask } from '../helpers/fake-endpoint.js';
 import { FakeLockManager } from '../helpers/fake-locks.js';
 import { createTestHub, settle, type RawPort, type TestHub } from '../helpers/wire.js';
+import { thrownBy } from '../helpers/thrown-by.js';
 
 type Message = Record<string, unknown>;
 
@@ -41,15 +42,6 @@ function snapshot(hub: Hub): unknown {
     delivered,
     values: channels.map(({ channel }) => [channel, JSON.stringify(hub.get(channel))]),
   };
-}
-
-function thrownBy(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
 }
 
 beforeEach(() => {

@@ -1,13 +1,5 @@
 import { DEFAULT_LIMITS, resolveLimits, type HubLimits } from '../../src/worker/limits.js';
-
-function thrownBy(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
+import { thrownBy } from '../helpers/thrown-by.js';
 
 describe('DEFAULT_LIMITS', () => {
   it('should be 1 MiB of payload, 256-character names, 100,000 channels, 10,000 subscriptions per tab and 100,000 requests per second per tab', () => {

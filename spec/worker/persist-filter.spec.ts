@@ -1,13 +1,5 @@
 import { createPersistFilter } from '../../src/worker/persist-filter.js';
-
-function thrownBy(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
+import { thrownBy } from '../helpers/thrown-by.js';
 
 describe('createPersistFilter()', () => {
   it('should persist nothing by default, or with false', () => {

@@ -2,17 +2,9 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Endpoint } from '../../src/protocol.js';
 import { Hub } from '../../src/worker/hub.js';
 import { startSharedWorker } from '../../src/worker/start-shared-worker.js';
+import { thrownBy } from '../helpers/thrown-by.js';
 
 type ConnectListener = (event: { ports: readonly Endpoint[] }) => void;
-
-function thrownBy(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
 
 /** Sends one JSON request on `port` and resolves with the hub's reply, parsed. */
 function ask(port: MessagePort, request: Record<string, unknown>): Promise<unknown> {
