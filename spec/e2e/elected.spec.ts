@@ -3,6 +3,7 @@ import { CASE_TIMEOUT_MS, useBrowserSuite, type CaseContext } from './support/br
 import { endTabAbruptly } from './support/engine.js';
 import { FixtureTab } from './support/fixture-tab.js';
 import { freshChannel } from './support/fresh-channel.js';
+import { publisherSwitches, range } from './support/sequences.js';
 
 /** What one survivor of a leader handover recorded in its page. */
 interface PublishRun {
@@ -54,19 +55,6 @@ async function openElected(
 
 function transportOf(tab: FixtureTab): Promise<string> {
   return tab.tab.evaluate(() => window.harness.client.transport);
-}
-
-function range(count: number): number[] {
-  return Array.from({ length: count }, (_, index) => index);
-}
-
-/** How many times a sequence of `a…`/`b…` labels switches from one publisher to the other. */
-function publisherSwitches(sequence: readonly unknown[]): number {
-  let switches = 0;
-  for (let index = 1; index < sequence.length; index++) {
-    if (String(sequence[index]).charAt(0) !== String(sequence[index - 1]).charAt(0)) switches++;
-  }
-  return switches;
 }
 
 /** The numbers of the values labelled `prefix…` in `sequence`, in order. */

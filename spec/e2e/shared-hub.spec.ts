@@ -2,6 +2,7 @@ import { CASE_TIMEOUT_MS, useBrowserSuite } from './support/browser-suite.js';
 import { eventually } from './support/eventually.js';
 import type { FixtureTab, HubStats } from './support/fixture-tab.js';
 import { freshChannel } from './support/fresh-channel.js';
+import { publisherSwitches, range } from './support/sequences.js';
 
 // Browsers are slow to start tabs on a 2-core machine; a case fails on its own deadline first, with artifacts.
 jest.setTimeout(CASE_TIMEOUT_MS + 30_000);
@@ -20,19 +21,6 @@ function channelCounts(
 /** `expect.stringMatching`, typed as what it is to the caller: a value to compare with. */
 function textMatching(pattern: RegExp): unknown {
   return expect.stringMatching(pattern) as unknown;
-}
-
-function range(count: number): number[] {
-  return Array.from({ length: count }, (_, index) => index);
-}
-
-/** How many times a sequence of `a…`/`b…` labels switches from one publisher to the other. */
-function publisherSwitches(sequence: readonly unknown[]): number {
-  let switches = 0;
-  for (let index = 1; index < sequence.length; index++) {
-    if (String(sequence[index]).charAt(0) !== String(sequence[index - 1]).charAt(0)) switches++;
-  }
-  return switches;
 }
 
 describe('SharedWorkerClient in real browser tabs', () => {
