@@ -173,6 +173,24 @@ describe('SharedWorkerClient (reconnect)', () => {
     expect(await inFlight).toBe('kept');
   });
 
+  it('should try again when the worker it reconnected to is dead too', async () => {
+    const a = client();
+    await a.stats();
+    worker.deadOnArrival = true;
+    const reconnecting = waitForStates(a, ['reconnecting']);
+    worker.kill();
+    await reconnecting;
+    await settle(150); // the first new worker never answers its hello
+    const madeWhileDead = worker.made;
+    worker.deadOnArrival = false;
+    const reopened = waitForStates(a, ['open']);
+    await reopened;
+    expect(madeWhileDead).toBeGreaterThanOrEqual(2);
+    expect(worker.made).toBeGreaterThan(madeWhileDead);
+    await a.publish('after', 'two deaths');
+    expect(worker.hub.get('after')).toBe('two deaths');
+  });
+
   it('should send a request made while reconnecting to the new hub', async () => {
     const a = client();
     await a.stats();

@@ -17,6 +17,12 @@ const timings = useTimings('lifecycle');
 const FORGET_WITHIN_MS = 2_000;
 /** Issue 4: after the worker dies, tabs talk to a new hub within this long. */
 const RECOVER_WITHIN_MS = 5_000;
+/**
+ * Where the worker ends itself (no CDP), the browser also takes its time to let the closing worker go
+ * before it starts a fresh one for the same URL: Firefox ESR needed 3.7–4.6 s in all, WebKitGTK 2.4 s. The
+ * margin keeps a loaded CI machine from failing a recovery that did happen; the time is recorded either way.
+ */
+const RECOVER_AFTER_SELF_CLOSE_WITHIN_MS = RECOVER_WITHIN_MS + 2_000;
 /** How long a case keeps watching, so that a slow outcome is measured rather than only reported late. */
 const WATCH_MS = 10_000;
 const POLL_MS = 20;
@@ -148,14 +154,13 @@ describe('The hub and the lives of real browser tabs', () => {
     forgetsWithin2s('renderer crashed', (tab) => endTabAbruptly(tab.tab)),
   );
 
-  itWhere(
-    'cdp',
+  it(
     'should move every tab to a new hub within 5 s of the worker dying, keeping the values the tabs saw',
     suite.inFreshContext(async ({ openFixture, browser, origin }) => {
       const channel = freshChannel('note');
       const kept = freshChannel('kept');
-      const writer = await openFixture({ collect: [channel, kept] });
-      const reader = await openFixture({ collect: [channel, kept] });
+      const writer = await openFixture({ collect: [channel, kept], worker: 'mortal' });
+      const reader = await openFixture({ collect: [channel, kept], worker: 'mortal' });
       const tabs = [writer, reader];
       await writer.publish(kept, { n: 1 });
       await writer.publish(channel, 'draft 1');
@@ -166,18 +171,23 @@ describe('The hub and the lives of real browser tabs', () => {
       const oldHub = (await writer.stats()).instanceId;
 
       const killedAt = Date.now();
-      await killSharedWorker(browser, `${origin}/shared-worker.js`);
+      const death = await killSharedWorker(browser, origin, reader.tab);
       // Sent to the dead hub, so it waits for the new one.
       const published = writer.publish(channel, 'draft 2');
       const seen = await Promise.all(tabs.map((tab) => tab.waitForValues(channel, 2, WATCH_MS)));
       const recovered = Date.now() - killedAt;
       await published;
-      timings.record('worker killed -> a publish sent at once seen in both tabs', recovered);
+      timings.record(
+        `worker killed (${death}) -> a publish sent at once seen in both tabs`,
+        recovered,
+      );
       expect(seen).toEqual([
         ['draft 1', 'draft 2'],
         ['draft 1', 'draft 2'],
       ]);
-      expect(recovered).toBeLessThanOrEqual(RECOVER_WITHIN_MS);
+      expect(recovered).toBeLessThanOrEqual(
+        death === 'worker closed itself' ? RECOVER_AFTER_SELF_CLOSE_WITHIN_MS : RECOVER_WITHIN_MS,
+      );
 
       await reader.publish(channel, 'draft 3');
       for (const tab of tabs) {
@@ -209,24 +219,23 @@ describe('The hub and the lives of real browser tabs', () => {
     }),
   );
 
-  itWhere(
-    'cdp',
+  it(
     'should answer a get in flight when the worker dies from the new hub, with the value the tabs kept',
     suite.inFreshContext(async ({ openFixture, browser, origin }) => {
       const channel = freshChannel('settings');
       const tabs = [
-        await openFixture({ collect: [channel] }),
-        await openFixture({ collect: [channel] }),
+        await openFixture({ collect: [channel], worker: 'mortal' }),
+        await openFixture({ collect: [channel], worker: 'mortal' }),
       ];
       await tabs[0]!.publish(channel, { theme: 'dark' });
       for (const tab of tabs)
         expect(await tab.waitForValues(channel, 1)).toEqual([{ theme: 'dark' }]);
 
       const killedAt = Date.now();
-      await killSharedWorker(browser, `${origin}/shared-worker.js`);
+      const death = await killSharedWorker(browser, origin, tabs[1]!.tab);
       // Each get goes to the dead hub and must be sent again to the new one within its 10 s timeout.
       const answers = await Promise.all(tabs.map((tab) => tab.get(channel)));
-      timings.record('worker killed -> gets in flight answered', Date.now() - killedAt);
+      timings.record(`worker killed (${death}) -> gets in flight answered`, Date.now() - killedAt);
       expect(answers).toEqual([{ theme: 'dark' }, { theme: 'dark' }]);
       for (const tab of tabs) {
         expect(await tab.connectionStates()).toEqual([

@@ -478,16 +478,23 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
 
   private hello(link: HubLink, lock: string | undefined): void {
     const requestId = this.nextRequestId++;
+    // Replacing a dead hub, the client waits for a welcome no longer than for a ping's answer: a browser
+    // may hand out the dying worker once more (Firefox does, right after a worker closed), and the next
+    // attempt then gets a fresh one.
+    const reconnecting = this.state$.value === 'reconnecting' && this.heartbeat > 0;
+    const timeout = reconnecting ? 2 * this.heartbeat : this.timeout;
     this.pending.add(requestId, {
       label: 'connect',
-      timeout: this.timeout,
-      deadline: Date.now() + this.timeout,
+      timeout,
+      deadline: Date.now() + timeout,
       settle: (response) => {
         if (response.type === 'welcome') this.opened(link, response);
       },
       fail: (error) => {
         if (link !== this.link || this.closedBy) return;
         if (error instanceof VersionMismatchError) this.close(error);
+        else if (error instanceof TimeoutError && this.state$.value === 'reconnecting')
+          this.relink();
         else if (error instanceof TimeoutError) this.reconnect();
         // A hub that predates the handshake answers "unknown message type": it is served as it is.
         else this.state$.next('open');

@@ -19,6 +19,8 @@ export interface FixtureOptions {
   readonly collect?: readonly string[];
   /** Which client API those recordings use. */
   readonly via?: ListenVia;
+  /** `'mortal'`: the page's client uses `/mortal-worker.js`, a worker a case can end (see killSharedWorker). */
+  readonly worker?: 'mortal';
 }
 
 /** One isolated browser context of a case (its own storage, so its own hub). */
@@ -99,6 +101,7 @@ export function useBrowserSuite(options: BrowserSuiteOptions = {}): BrowserSuite
         '/fixture.html': FIXTURE_PAGE,
         '/client.js': built.value.clientBundle,
         '/shared-worker.js': built.value.workerBundle,
+        '/mortal-worker.js': built.value.mortalWorkerBundle,
       },
       directories: options.directories,
     });
@@ -144,8 +147,9 @@ async function runCase(
     };
     return {
       openTab,
-      openFixture: async ({ collect = [], via = 'observable' } = {}) => {
+      openFixture: async ({ collect = [], via = 'observable', worker } = {}) => {
         const query = new URLSearchParams({ collect: collect.join(','), via });
+        if (worker !== undefined) query.set('worker', worker);
         const tab = await openTab(`/fixture.html?${query.toString()}`);
         await tab.evaluate(() => window.harness.ready);
         return new FixtureTab(tab);

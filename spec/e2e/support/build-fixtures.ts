@@ -12,6 +12,7 @@ export const FIXTURE_PAGE = resolve(__dirname, '../fixtures/fixture.html');
 
 const CLIENT_ENTRY = resolve(__dirname, '../fixtures/client-entry.ts');
 const WORKER_ENTRY = join(ROOT, 'src/worker/shared-worker.ts');
+const MORTAL_WORKER_ENTRY = resolve(__dirname, '../fixtures/mortal-worker.ts');
 const DIST_WORKER = join(ROOT, 'dist/shared-worker.js');
 const SOURCE_DIR = join(ROOT, 'src');
 
@@ -21,6 +22,8 @@ export interface FixtureBuild {
   readonly clientBundle: string;
   /** The self-starting worker bundle. */
   readonly workerBundle: string;
+  /** The worker bundle plus a way for a page to end it: see fixtures/mortal-worker.ts. */
+  readonly mortalWorkerBundle: string;
   /** `dist` when `npm run build` output is newer than every file in `src/`, else `src` (bundled here). */
   readonly workerOrigin: 'dist' | 'src';
 }
@@ -39,12 +42,14 @@ export function buildFixtures(): Promise<FixtureBuild> {
 
 async function buildOnce(): Promise<FixtureBuild> {
   const distIsFresh = await isNewerThanTree(DIST_WORKER, SOURCE_DIR);
-  const [clientBundle, builtWorker] = await Promise.all([
+  const [clientBundle, builtWorker, mortalWorkerBundle] = await Promise.all([
     bundle(CLIENT_ENTRY, 'client.js', 'web'),
     distIsFresh ? undefined : bundle(WORKER_ENTRY, 'shared-worker.js', 'webworker'),
+    bundle(MORTAL_WORKER_ENTRY, 'mortal-worker.js', 'webworker'),
   ]);
   return {
     clientBundle,
+    mortalWorkerBundle,
     workerBundle: builtWorker ?? DIST_WORKER,
     workerOrigin: builtWorker === undefined ? 'dist' : 'src',
   };

@@ -1,4 +1,4 @@
-import type { Browser } from '../driver/driver.js';
+import type { Browser, Tab } from '../driver/driver.js';
 
 /** One entry of CDP's `Target.getTargets`. */
 interface TargetInfo {
@@ -10,17 +10,38 @@ interface TargetInfo {
 const GONE_TIMEOUT_MS = 5_000;
 const POLL_MS = 20;
 
+/** The URL path of the worker a case can end: fixture tabs opened with `{ worker: 'mortal' }` use it. */
+const MORTAL_WORKER_PATH = '/mortal-worker.js';
+
+/** How {@link killSharedWorker} ended the worker, for the case's timings. */
+export type WorkerDeath = 'target closed (CDP)' | 'worker closed itself';
+
 /**
- * Ends the SharedWorker running `scriptUrl` the way a browser that reclaims it would: abruptly, with no
- * event in the worker and none in its tabs. Resolves once the worker is no longer among the browser's
- * targets. Needs CDP (Chromium).
+ * Ends the hub's worker (`/mortal-worker.js` of `origin`) while its tabs live, with no word to them.
  *
- * @throws {Error} when no worker, or more than one, runs `scriptUrl`: the case would not know which hub died.
+ * - Where the driver speaks CDP (Chromium): the way a browser that reclaims a worker does, abruptly, with
+ *   no event in the worker; resolves once the worker is no longer among the browser's targets.
+ * - Elsewhere, the nearest real equivalent: `from` asks the worker over a BroadcastChannel to call
+ *   `close()`. It stops at once; its ports stay open and silent, as after a crash.
+ *
+ * Either way the tabs learn of it only by their heartbeat going unanswered.
+ *
+ * @throws {Error} (CDP) when no worker, or more than one, runs it: the case would not know which hub died.
  */
-export async function killSharedWorker(browser: Browser, scriptUrl: string): Promise<void> {
+export async function killSharedWorker(
+  browser: Browser,
+  origin: string,
+  from: Tab,
+): Promise<WorkerDeath> {
   if (browser.cdp === undefined) {
-    throw new TypeError(`killSharedWorker(): the ${browser.engine} driver has no CDP session`);
+    await from.evaluate(() => {
+      const channel = new BroadcastChannel('e2e:kill-worker');
+      channel.postMessage('close');
+      channel.close();
+    });
+    return 'worker closed itself';
   }
+  const scriptUrl = `${origin}${MORTAL_WORKER_PATH}`;
   const session = await browser.cdp();
   try {
     const workers = await sharedWorkers(session.send.bind(session), scriptUrl);
@@ -34,7 +55,7 @@ export async function killSharedWorker(browser: Browser, scriptUrl: string): Pro
     const deadline = Date.now() + GONE_TIMEOUT_MS;
     for (;;) {
       const left = await sharedWorkers(session.send.bind(session), scriptUrl);
-      if (!left.some((target) => target.targetId === worker.targetId)) return;
+      if (!left.some((target) => target.targetId === worker.targetId)) return 'target closed (CDP)';
       if (Date.now() > deadline) {
         throw new Error(
           `killSharedWorker(): ${scriptUrl} still runs ${GONE_TIMEOUT_MS} ms after closeTarget`,

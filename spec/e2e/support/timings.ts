@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ARTIFACTS_DIR } from './artifacts.js';
+import { ENGINE } from './engine.js';
 
 /** One measured duration of a case. */
 export interface Timing {
@@ -20,8 +21,8 @@ export interface Timings {
 
 /**
  * Collects a spec file's measured durations, prints each one as it comes, and writes them all to
- * `artifacts/timings/<file>.json` after the file's cases (one file per spec: jest runs spec files in
- * parallel processes).
+ * `artifacts/timings/<file>.<engine>.json` after the file's cases (one file per spec and engine: jest runs
+ * spec files in parallel processes).
  *
  * ```ts
  * const timings = useTimings('lifecycle');
@@ -34,7 +35,10 @@ export function useTimings(file: string): Timings {
     if (recorded.length === 0) return;
     const folder = join(ARTIFACTS_DIR, 'timings');
     await mkdir(folder, { recursive: true });
-    await writeFile(join(folder, `${file}.json`), `${JSON.stringify(recorded, null, 2)}\n`);
+    await writeFile(
+      join(folder, `${file}.${ENGINE}.json`),
+      `${JSON.stringify(recorded, null, 2)}\n`,
+    );
   });
   return {
     record(what, ms, details) {
