@@ -478,9 +478,9 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
 
   private hello(link: HubLink, lock: string | undefined): void {
     const requestId = this.nextRequestId++;
-    // Replacing a dead hub, the client waits for a welcome no longer than for a ping's answer: a browser
-    // may hand out the dying worker once more (Firefox does, right after a worker closed), and the next
-    // attempt then gets a fresh one.
+    // Replacing a dead hub, the client waits for a welcome no longer than for a ping's answer: should a
+    // browser hand out a worker that never answers (none of the three engines tested does, but a worker
+    // can die again while it starts), the next attempt gets a fresh one instead of waiting a full timeout.
     const reconnecting = this.state$.value === 'reconnecting' && this.heartbeat > 0;
     const timeout = reconnecting ? 2 * this.heartbeat : this.timeout;
     this.pending.add(requestId, {

@@ -40,6 +40,7 @@ export const CHROMIUM_ARGS: readonly string[] = [
 export const CHROMIUM_CAPABILITIES: Capabilities = {
   cdp: true,
   abruptEnd: 'renderer-crash',
+  workerDeath: 'close-target',
   consoleBeforeLoad: true,
   keepsProfile: true,
 };

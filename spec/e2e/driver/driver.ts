@@ -38,6 +38,14 @@ export interface Capabilities {
    */
   readonly abruptEnd: 'renderer-crash' | 'close-without-pagehide';
   /**
+   * How a case ends the hub's SharedWorker while its tabs live (`killSharedWorker()`). `close-target`: the
+   * browser ends it abruptly (CDP `Target.closeTarget`), no code of the worker runs. `self-close`: the
+   * nearest real equivalent where no driver can end a worker: the worker (`/mortal-worker.js`) is asked over
+   * a BroadcastChannel and calls `close()`. Either way its ports stay open and silent, and the next
+   * `new SharedWorker(url)` gets a fresh worker (checked in every engine, also after `close()`).
+   */
+  readonly workerDeath: 'close-target' | 'self-close';
+  /**
    * `Tab.consoleLog()` holds what the page logged, and errors it threw, before its `load` event. False where
    * the driver can only start recording once the page has loaded (WebDriver classic has no console events
    * and no scripts that run before the page's own).

@@ -39,6 +39,7 @@ export const VIEWPORT = { width: 1280, height: 800 } as const;
 export const WEBKIT_CAPABILITIES: Capabilities = {
   cdp: false,
   abruptEnd: 'close-without-pagehide',
+  workerDeath: 'self-close',
   consoleBeforeLoad: false,
   keepsProfile: false,
 };

@@ -85,6 +85,9 @@ export async function bundle(
       },
       module: {
         rules: [
+          // The worker entry starts the hub when imported (fixtures/mortal-worker.ts imports it), but
+          // package.json's `sideEffects` names only its built copy in dist/: without this, webpack drops it.
+          { test: WORKER_ENTRY, sideEffects: true },
           {
             test: /\.ts$/,
             exclude: /node_modules/,

@@ -1,4 +1,5 @@
 import type { Browser, Tab } from '../driver/driver.js';
+import { CAPABILITIES } from './engine.js';
 
 /** One entry of CDP's `Target.getTargets`. */
 interface TargetInfo {
@@ -12,34 +13,59 @@ const POLL_MS = 20;
 
 /** The URL path of the worker a case can end: fixture tabs opened with `{ worker: 'mortal' }` use it. */
 const MORTAL_WORKER_PATH = '/mortal-worker.js';
+/** The BroadcastChannel fixtures/mortal-worker.ts listens on. */
+const KILL_CHANNEL = 'e2e:kill-worker';
 
 /** How {@link killSharedWorker} ended the worker, for the case's timings. */
 export type WorkerDeath = 'target closed (CDP)' | 'worker closed itself';
 
 /**
- * Ends the hub's worker (`/mortal-worker.js` of `origin`) while its tabs live, with no word to them.
+ * Ends the hub's worker (`/mortal-worker.js` of `origin`) while its tabs live, with no word to them, the
+ * way `CAPABILITIES.workerDeath` says this engine can.
  *
- * - Where the driver speaks CDP (Chromium): the way a browser that reclaims a worker does, abruptly, with
- *   no event in the worker; resolves once the worker is no longer among the browser's targets.
- * - Elsewhere, the nearest real equivalent: `from` asks the worker over a BroadcastChannel to call
- *   `close()`. It stops at once; its ports stay open and silent, as after a crash.
+ * - `close-target` (Chromium): the way a browser that reclaims a worker does, abruptly, with no event in
+ *   the worker; resolves once the worker is no longer among the browser's targets.
+ * - `self-close`, the nearest real equivalent: `from` asks the worker over a BroadcastChannel to call
+ *   `close()`; resolves once the worker said it is closing. It stops at once; its ports stay open and
+ *   silent, as after a crash.
  *
  * Either way the tabs learn of it only by their heartbeat going unanswered.
  *
  * @throws {Error} (CDP) when no worker, or more than one, runs it: the case would not know which hub died.
+ * @throws {Error} (self-close) when the worker does not answer within {@link GONE_TIMEOUT_MS}.
  */
 export async function killSharedWorker(
   browser: Browser,
   origin: string,
   from: Tab,
 ): Promise<WorkerDeath> {
-  if (browser.cdp === undefined) {
-    await from.evaluate(() => {
-      const channel = new BroadcastChannel('e2e:kill-worker');
-      channel.postMessage('close');
-      channel.close();
-    });
+  if (CAPABILITIES.workerDeath === 'self-close') {
+    await from.evaluate(
+      ({ channelName, timeoutMs }) =>
+        new Promise<void>((resolve, reject) => {
+          const channel = new BroadcastChannel(channelName);
+          const timer = setTimeout(() => {
+            channel.close();
+            reject(
+              new Error(`the mortal worker did not answer on ${channelName} in ${timeoutMs} ms`),
+            );
+          }, timeoutMs);
+          channel.onmessage = (event: MessageEvent) => {
+            if (event.data !== 'closing') return;
+            clearTimeout(timer);
+            channel.close();
+            resolve();
+          };
+          channel.postMessage('close');
+        }),
+      { channelName: KILL_CHANNEL, timeoutMs: GONE_TIMEOUT_MS },
+    );
     return 'worker closed itself';
+  }
+  if (browser.cdp === undefined) {
+    throw new Error(
+      `killSharedWorker(): ${browser.engine} has no CDP to close the worker's target`,
+    );
   }
   const scriptUrl = `${origin}${MORTAL_WORKER_PATH}`;
   const session = await browser.cdp();
