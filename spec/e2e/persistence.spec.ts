@@ -5,7 +5,7 @@ import type { SharedWorkerClient } from '../../src/index.js';
 import type { Browser, Tab } from './driver/driver.js';
 import { launchBrowserWithProfile } from './driver/launch-browser.js';
 import { startStaticServer, type StaticServer } from './server/static-server.js';
-import { saveFailureArtifacts } from './support/artifacts.js';
+import { runWithEvidence } from './support/artifacts.js';
 import { CASE_TIMEOUT_MS } from './support/browser-suite.js';
 import { itWhere } from './support/engine.js';
 import { buildFixtures, FIXTURE_PAGE } from './support/build-fixtures.js';
@@ -59,7 +59,6 @@ interface ProfileScene {
  */
 function withProfile(body: (scene: ProfileScene) => Promise<void>): () => Promise<void> {
   return async () => {
-    const caseName = expect.getState().currentTestName ?? 'unnamed case';
     const userDataDir = await mkdtemp(join(tmpdir(), 'shared-channels-profile-'));
     const browsers: Browser[] = [];
     const tabs: Tab[] = [];
@@ -79,30 +78,18 @@ function withProfile(body: (scene: ProfileScene) => Promise<void>): () => Promis
         return tab;
       },
     };
-    let deadline: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        body(scene),
-        new Promise<never>((_, reject) => {
-          deadline = setTimeout(
-            () => reject(new Error(`the case did not finish within ${CASE_TIMEOUT_MS} ms`)),
-            CASE_TIMEOUT_MS,
-          );
+      await runWithEvidence(
+        () => body(scene),
+        CASE_TIMEOUT_MS,
+        () => ({
+          engine: browsers[0]?.engine ?? 'chromium',
+          tabs,
+          requests: server.requests.slice(firstRequest),
+          setup,
         }),
-      ]);
-    } catch (error) {
-      const folder = await saveFailureArtifacts({
-        caseName,
-        engine: browsers[0]?.engine ?? 'chromium',
-        error,
-        tabs,
-        requests: server.requests.slice(firstRequest),
-        setup,
-      }).catch((saveError: unknown) => `none (saving failed: ${String(saveError)})`);
-      console.error(`${caseName}\n  screenshots and console logs: ${folder}`);
-      throw error;
+      );
     } finally {
-      clearTimeout(deadline);
       await Promise.allSettled(browsers.map((browser) => browser.close()));
       await rm(userDataDir, { recursive: true, force: true });
     }

@@ -16,6 +16,7 @@ import type {
   PageFunction,
   Tab,
 } from './driver.js';
+import { ProfileBrowser } from './profile-browser.js';
 
 /** Debian's Chromium; the suite never downloads a browser. */
 export const CHROMIUM_EXECUTABLE = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -83,23 +84,8 @@ export const launchChromiumWithProfile: LaunchBrowserWithProfile = async (userDa
     viewport: VIEWPORT,
   });
   profileLaunches += 1;
-  return new ChromiumProfileBrowser(new ChromiumContext(context, `p${profileLaunches}`));
+  return new ProfileBrowser('chromium', new ChromiumContext(context, `p${profileLaunches}`));
 };
-
-/** A browser on a kept profile: its one context is the profile's, and closing either ends both. */
-class ChromiumProfileBrowser implements Browser {
-  readonly engine = 'chromium';
-
-  constructor(private readonly context: ChromiumContext) {}
-
-  newContext(): Promise<BrowserContext> {
-    return Promise.resolve(this.context);
-  }
-
-  close(): Promise<void> {
-    return this.context.close();
-  }
-}
 
 class ChromiumBrowser implements Browser {
   readonly engine = 'chromium';

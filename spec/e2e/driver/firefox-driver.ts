@@ -14,6 +14,7 @@ import type {
   PageFunction,
   Tab,
 } from './driver.js';
+import { ProfileBrowser } from './profile-browser.js';
 
 /** Debian's Firefox ESR; the suite never downloads a browser. */
 export const FIREFOX_EXECUTABLE = process.env['FIREFOX_PATH'] ?? '/usr/bin/firefox-esr';
@@ -81,7 +82,7 @@ export const launchFirefoxWithProfile: LaunchBrowserWithProfile = async (userDat
   const context = new FirefoxContext(browser.defaultBrowserContext(), `p${profileLaunches}`, () =>
     browser.close(),
   );
-  return new FirefoxProfileBrowser(context);
+  return new ProfileBrowser('firefox', context);
 };
 
 function startFirefox(userDataDir: string | undefined): Promise<PuppeteerBrowser> {
@@ -95,21 +96,6 @@ function startFirefox(userDataDir: string | undefined): Promise<PuppeteerBrowser
     protocolTimeout: PROTOCOL_TIMEOUT_MS,
     ...(userDataDir === undefined ? {} : { userDataDir }),
   });
-}
-
-/** A browser on a kept profile: its one context is the profile's, and closing either ends both. */
-class FirefoxProfileBrowser implements Browser {
-  readonly engine = 'firefox';
-
-  constructor(private readonly context: FirefoxContext) {}
-
-  newContext(): Promise<BrowserContext> {
-    return Promise.resolve(this.context);
-  }
-
-  close(): Promise<void> {
-    return this.context.close();
-  }
 }
 
 class FirefoxBrowser implements Browser {

@@ -21,6 +21,39 @@ export interface FailureReport {
 }
 
 /**
+ * Runs a case's `body`, failing it after `timeoutMs`. When it fails, the evidence (what `evidence()` says
+ * at that moment: the tabs, the server's requests, the setup) is saved with {@link saveFailureArtifacts},
+ * its folder is logged, and the case's error is thrown on.
+ */
+export async function runWithEvidence(
+  body: () => Promise<void>,
+  timeoutMs: number,
+  evidence: () => Omit<FailureReport, 'error' | 'caseName'>,
+): Promise<void> {
+  const caseName = expect.getState().currentTestName ?? 'unnamed case';
+  let deadline: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      body(),
+      new Promise<never>((_, reject) => {
+        deadline = setTimeout(
+          () => reject(new Error(`the case did not finish within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } catch (error) {
+    const folder = await saveFailureArtifacts({ ...evidence(), caseName, error }).catch(
+      (saveError: unknown) => `none (saving failed: ${String(saveError)})`,
+    );
+    console.error(`${caseName}\n  screenshots and console logs: ${folder}`);
+    throw error;
+  } finally {
+    clearTimeout(deadline);
+  }
+}
+
+/**
  * Saves a screenshot and the console log of every tab, the error and the server's request log into
  * `artifacts/<engine>/<case>/`, and resolves with that folder.
  *

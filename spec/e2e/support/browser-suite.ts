@@ -3,7 +3,7 @@ import { launchBrowser } from '../driver/launch-browser.js';
 import type { ListenVia } from '../fixtures/harness.js';
 import { startStaticServer } from '../server/static-server.js';
 import type { StaticServer } from '../server/static-server.js';
-import { saveFailureArtifacts } from './artifacts.js';
+import { runWithEvidence } from './artifacts.js';
 import { buildFixtures, FIXTURE_PAGE } from './build-fixtures.js';
 import { FixtureTab } from './fixture-tab.js';
 
@@ -132,7 +132,6 @@ async function runCase(
   body: (scene: Scene) => Promise<void>,
   timeoutMs: number,
 ): Promise<void> {
-  const caseName = expect.getState().currentTestName ?? 'unnamed case';
   const contexts: BrowserContext[] = [];
   const tabs: Tab[] = [];
   const firstRequest = server.requests.length;
@@ -157,33 +156,22 @@ async function runCase(
     };
   };
 
-  let deadline: NodeJS.Timeout | undefined;
   try {
-    const first = await newContext();
-    const scene: Scene = { ...first, newContext, browser, origin: server.origin };
-    await Promise.race([
-      body(scene),
-      new Promise<never>((_, reject) => {
-        deadline = setTimeout(
-          () => reject(new Error(`the case did not finish within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
+    await runWithEvidence(
+      async () => {
+        const first = await newContext();
+        await body({ ...first, newContext, browser, origin: server.origin });
+        expectNoPageErrors(tabs);
+      },
+      timeoutMs,
+      () => ({
+        engine: browser.engine,
+        tabs,
+        requests: server.requests.slice(firstRequest),
+        setup,
       }),
-    ]);
-    expectNoPageErrors(tabs);
-  } catch (error) {
-    const folder = await saveFailureArtifacts({
-      caseName,
-      engine: browser.engine,
-      error,
-      tabs,
-      requests: server.requests.slice(firstRequest),
-      setup,
-    }).catch((saveError: unknown) => `none (saving failed: ${String(saveError)})`);
-    console.error(`${caseName}\n  screenshots and console logs: ${folder}`);
-    throw error;
+    );
   } finally {
-    clearTimeout(deadline);
     await Promise.allSettled(contexts.map((context) => context.close()));
   }
 }
