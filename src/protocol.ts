@@ -264,6 +264,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** What an error reply can still carry of a refused message: its requestId and channel, if readable. */
+function readable(requestId: unknown, channel: unknown): Omit<InvalidRequest, 'invalid'> {
+  return {
+    ...(isRequestId(requestId) ? { requestId } : {}),
+    ...(typeof channel === 'string' ? { channel } : {}),
+  };
+}
+
 function isRequestId(value: unknown): value is number | string {
   return (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string';
 }
@@ -276,24 +284,20 @@ export function parseRequest(message: unknown): Request | InvalidRequest {
   if (!isRecord(message))
     return { invalid: `message must be a JSON object, got ${describe(message)}` };
   const { type, clientId, channel, requestId } = message;
-  const readable = {
-    ...(isRequestId(requestId) ? { requestId } : {}),
-    ...(typeof channel === 'string' ? { channel } : {}),
-  };
   if (typeof type !== 'string' || !REQUEST_TYPES.has(type)) {
-    return { invalid: `unknown message type ${describe(type)}`, ...readable };
+    return { invalid: `unknown message type ${describe(type)}`, ...readable(requestId, channel) };
   }
   if (typeof clientId !== 'string' || clientId === '') {
     return {
       invalid: `${type}: clientId must be a non-empty string, got ${describe(clientId)}`,
-      ...readable,
+      ...readable(requestId, channel),
     };
   }
   if (type === 'bye') return { type, clientId };
   if (!isRequestId(requestId)) {
     return {
       invalid: `${type}: requestId must be a number or a string, got ${describe(requestId)}`,
-      ...readable,
+      ...readable(requestId, channel),
     };
   }
   if (type === 'stats' || type === 'ping') return { type, clientId, requestId };
