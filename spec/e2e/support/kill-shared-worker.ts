@@ -1,4 +1,5 @@
 import type { Browser, Tab } from '../driver/driver.js';
+import { CLOSING, KILL_CHANNEL } from '../fixtures/kill-channel.js';
 import { CAPABILITIES } from './engine.js';
 
 /** One entry of CDP's `Target.getTargets`. */
@@ -13,8 +14,6 @@ const POLL_MS = 20;
 
 /** The URL path of the worker a case can end: fixture tabs opened with `{ worker: 'mortal' }` use it. */
 const MORTAL_WORKER_PATH = '/mortal-worker.js';
-/** The BroadcastChannel fixtures/mortal-worker.ts listens on. */
-const KILL_CHANNEL = 'e2e:kill-worker';
 
 /** How {@link killSharedWorker} ended the worker, for the case's timings. */
 export type WorkerDeath = 'target closed (CDP)' | 'worker closed itself';
@@ -41,7 +40,7 @@ export async function killSharedWorker(
 ): Promise<WorkerDeath> {
   if (CAPABILITIES.workerDeath === 'self-close') {
     await from.evaluate(
-      ({ channelName, timeoutMs }) =>
+      ({ channelName, closing, timeoutMs }) =>
         new Promise<void>((resolve, reject) => {
           const channel = new BroadcastChannel(channelName);
           const timer = setTimeout(() => {
@@ -51,14 +50,14 @@ export async function killSharedWorker(
             );
           }, timeoutMs);
           channel.onmessage = (event: MessageEvent) => {
-            if (event.data !== 'closing') return;
+            if (event.data !== closing) return;
             clearTimeout(timer);
             channel.close();
             resolve();
           };
           channel.postMessage('close');
         }),
-      { channelName: KILL_CHANNEL, timeoutMs: GONE_TIMEOUT_MS },
+      { channelName: KILL_CHANNEL, closing: CLOSING, timeoutMs: GONE_TIMEOUT_MS },
     );
     return 'worker closed itself';
   }
