@@ -37,6 +37,19 @@ interface RequestBase {
   requestId: number | string;
 }
 
+/**
+ * What the hub tells a client of its limits in `welcome`, so the client never sends a message the hub
+ * would refuse unread.
+ */
+export interface WireLimits {
+  /** Largest message the hub reads, in characters (a batch of several requests included). */
+  maxMessage: number;
+  /** Largest value, in characters of its JSON text. */
+  maxPayload: number;
+  /** Requests one tab may send per second, averaged. */
+  maxRequestsPerSecond: number;
+}
+
 export interface SubscribeRequest extends RequestBase {
   type: 'subscribe';
   channel: string;
@@ -82,6 +95,12 @@ export interface HelloRequest extends RequestBase {
    * grants it the moment the tab's context dies (closed, crashed, discarded), and the hub forgets the tab.
    */
   lock?: string;
+  /**
+   * Additive: the client's id for its whole life, the same on every connection it makes. A request sent
+   * again under the same session (after a reconnect to the same hub) is answered with its first outcome,
+   * never applied twice.
+   */
+  session?: string;
 }
 
 /** Additive: a liveness probe; the hub answers `pong` with its instanceId. */
@@ -137,6 +156,11 @@ export interface AckResponse {
   type: 'subscribed' | 'unsubscribed' | 'published' | 'restored';
   channel: string;
   requestId: number | string;
+  /**
+   * Additive, on `subscribed`: the sequence number of the channel's current value, which the hub pushes
+   * right after; absent when the channel has no value.
+   */
+  seq?: number;
 }
 
 /**
@@ -147,6 +171,8 @@ export interface ClearedResponse {
   type: 'cleared';
   channel: string;
   requestId?: number | string;
+  /** Additive: the clear's place in the channel's order; a value with a lower `seq` is older than it. */
+  seq?: number;
 }
 
 export interface ErrorResponse {
@@ -158,6 +184,8 @@ export interface ErrorResponse {
   channel?: string;
   /** The request's id when it had a readable one. */
   requestId?: number | string;
+  /** Additive: the same refusal for several requests of one message (e.g. over the rate limit). */
+  requestIds?: Array<number | string>;
 }
 
 /** Additive: a snapshot of the hub. */
@@ -174,6 +202,14 @@ export interface WelcomeResponse {
   /** Identifies this run of the hub; a new id means the hub restarted with empty state. */
   instanceId: string;
   features: string[];
+  /**
+   * Additive: a Web Lock the hub holds for its whole life. The browser grants it to a tab that asks only
+   * once the hub's context is gone, so a tab learns of the hub's death from the death itself, never from
+   * a silence (a long task, a garbage collection).
+   */
+  lock?: string;
+  /** Additive: the hub's limits (see {@link WireLimits}). */
+  limits?: WireLimits;
 }
 
 /** Additive: the answer to `ping`. */
@@ -232,7 +268,8 @@ export interface InvalidRequest {
   channel?: string;
 }
 
-const REQUEST_TYPES = new Set([
+/** Every request type, the one list from which {@link Request}'s union is checked. */
+export const REQUEST_TYPES = [
   'subscribe',
   'unsubscribe',
   'publish',
@@ -243,8 +280,26 @@ const REQUEST_TYPES = new Set([
   'ping',
   'restore',
   'clear',
+] as const satisfies ReadonlyArray<Request['type']>;
+
+/** The request types that change a channel: each is applied at most once per session and requestId. */
+export const MUTATION_TYPES = ['publish', 'clear', 'restore'] as const satisfies ReadonlyArray<
+  Request['type']
+>;
+
+const REQUEST_TYPE_SET: ReadonlySet<string> = new Set(REQUEST_TYPES);
+const CHANNEL_TYPES: ReadonlySet<string> = new Set([
+  'subscribe',
+  'unsubscribe',
+  'publish',
+  'get',
+  'restore',
+  'clear',
 ]);
-const CHANNEL_TYPES = new Set(['subscribe', 'unsubscribe', 'publish', 'get', 'restore', 'clear']);
+// Every member of the union is in the list: adding a request type without listing it fails to compile.
+type Unlisted = Exclude<Request['type'], (typeof REQUEST_TYPES)[number]>;
+const everyTypeListed: Unlisted extends never ? true : never = true;
+void everyTypeListed;
 
 /** Says what a value is, for error messages: `"" (string)`, `42 (number)`, `an object`. */
 export function describe(value: unknown): string {
@@ -260,7 +315,8 @@ export function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** True for a non-null, non-array object: the shape of every message. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -284,7 +340,7 @@ export function parseRequest(message: unknown): Request | InvalidRequest {
   if (!isRecord(message))
     return { invalid: `message must be a JSON object, got ${describe(message)}` };
   const { type, clientId, channel, requestId } = message;
-  if (typeof type !== 'string' || !REQUEST_TYPES.has(type)) {
+  if (typeof type !== 'string' || !REQUEST_TYPE_SET.has(type)) {
     return { invalid: `unknown message type ${describe(type)}`, ...readable(requestId, channel) };
   }
   if (typeof clientId !== 'string' || clientId === '') {
@@ -302,7 +358,7 @@ export function parseRequest(message: unknown): Request | InvalidRequest {
   }
   if (type === 'stats' || type === 'ping') return { type, clientId, requestId };
   if (type === 'hello') {
-    const { version, features, lock } = message;
+    const { version, features, lock, session } = message;
     if (typeof version !== 'number') {
       return { invalid: `hello: version must be a number, got ${describe(version)}`, requestId };
     }
@@ -312,10 +368,24 @@ export function parseRequest(message: unknown): Request | InvalidRequest {
         requestId,
       };
     }
+    if (session !== undefined && (typeof session !== 'string' || session === '')) {
+      return {
+        invalid: `hello: session must be a non-empty string, got ${describe(session)}`,
+        requestId,
+      };
+    }
     const known = Array.isArray(features)
       ? features.filter((f): f is string => typeof f === 'string')
       : [];
-    return { type, clientId, requestId, version, features: known, ...(lock ? { lock } : {}) };
+    return {
+      type,
+      clientId,
+      requestId,
+      version,
+      features: known,
+      ...(lock ? { lock } : {}),
+      ...(session ? { session } : {}),
+    };
   }
   if (CHANNEL_TYPES.has(type) && (typeof channel !== 'string' || channel === '')) {
     return {

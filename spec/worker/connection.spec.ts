@@ -134,7 +134,7 @@ describe('Connection', () => {
     });
   });
 
-  describe('.spend()', () => {
+  describe('.take()', () => {
     let now: jest.SpyInstance<number, []>;
     let limited: Connection;
 
@@ -143,32 +143,25 @@ describe('Connection', () => {
       limited = new Connection(new FakeEndpoint(), sink, 'hub-1', 5);
     });
 
-    it('should allow a burst as large as the rate, then refuse', () => {
-      expect(limited.spend(3)).toBe(true);
-      expect(limited.spend(2)).toBe(true);
-      expect(limited.spend(1)).toBe(false);
+    it('should allow a burst as large as the rate, then nothing', () => {
+      expect(limited.take(3)).toBe(3);
+      expect(limited.take(2)).toBe(2);
+      expect(limited.take(1)).toBe(0);
     });
 
-    it('should spend nothing when it refuses', () => {
-      expect(limited.spend(4)).toBe(true);
-      expect(limited.spend(2)).toBe(false);
-      expect(limited.spend(1)).toBe(true);
+    it('should grant what is left of a request for more, so only the excess is refused', () => {
+      expect(limited.take(4)).toBe(4);
+      expect(limited.take(3)).toBe(1);
+      expect(limited.take(1)).toBe(0);
     });
 
     it('should refill at the rate per second, never above it', () => {
-      expect(limited.spend(5)).toBe(true);
+      expect(limited.take(5)).toBe(5);
       now.mockReturnValue(10_400);
-      expect(limited.spend(2)).toBe(true);
-      expect(limited.spend(1)).toBe(false);
+      expect(limited.take(5)).toBe(2);
       now.mockReturnValue(100_000);
-      expect(limited.spend(5)).toBe(true);
-      expect(limited.spend(1)).toBe(false);
-    });
-
-    it('should never allow more at once than the rate', () => {
-      now.mockReturnValue(1_000_000);
-      expect(limited.spend(6)).toBe(false);
-      expect(limited.spend(5)).toBe(true);
+      expect(limited.take(9)).toBe(5);
+      expect(limited.take(1)).toBe(0);
     });
   });
 

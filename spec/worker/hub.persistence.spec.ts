@@ -176,9 +176,9 @@ describe('Hub (persistence)', () => {
       );
       await t.hub.ready;
       expect(await exactly(tab, 4)).toEqual([
-        { type: 'subscribed', channel: 'a', requestId: 1 },
+        { type: 'subscribed', channel: 'a', requestId: 1, seq: 1 },
         { type: 'data', channel: 'a', data: 'stored a', seq: 1 },
-        { type: 'data', channel: 'b', data: 'stored b', requestId: 2, seq: 1 },
+        { type: 'data', channel: 'b', data: 'stored b', requestId: 2, seq: 2 },
         { type: 'pong', requestId: 3, instanceId: t.hub.instanceId },
       ]);
     });
@@ -482,7 +482,7 @@ describe('Hub (persistence)', () => {
       expect(t.hub.stats().channels).toEqual([]);
     });
 
-    it('should publish a value whose channel was let go of while it was being saved', async () => {
+    it('should keep a channel let go of while its value is being saved, and publish the value', async () => {
       const persistence = new ObservedPersistence();
       const t = hubWith({ persist: true, persistence });
       const client = t.client();
@@ -493,14 +493,14 @@ describe('Hub (persistence)', () => {
       await client.get('b');
       client.unsubscribe('a');
       await client.get('b');
-      expect(t.hub.stats().channels).toEqual([]);
+      expect(t.hub.stats().channels.map(({ channel }) => channel)).toEqual(['a']);
       persistence.release();
       await publish;
       expect(t.hub.get('a')).toBe('saved');
       expect(seen).toEqual({ values: [], done: ['complete'] });
     });
 
-    it('should ignore restore offers: the disk is never older than what a tab saw', async () => {
+    it('should ignore an offer for a value on disk, and take one for a channel the disk has nothing for', async () => {
       const persistence = new MemoryPersistence();
       await persistence.write(new Map([['doc', '"on disk"']]));
       const t = hubWith({ persist: ['doc', 'empty'], persistence });
@@ -522,7 +522,9 @@ describe('Hub (persistence)', () => {
         { type: 'restored', channel: 'doc', requestId: 1 },
         { type: 'restored', channel: 'empty', requestId: 2 },
       ]);
-      expect([t.hub.get('doc'), t.hub.get('empty')]).toEqual(['on disk', undefined]);
+      expect([t.hub.get('doc'), t.hub.get('empty')]).toEqual(['on disk', 'offered']);
+      // Taken, the offer is saved like any value: the next hub loads it.
+      expect((await persistence.load()).get('empty')).toBe('"offered"');
     });
 
     it('should save a worker-side publish before publishing it', async () => {
@@ -622,14 +624,14 @@ describe('Hub (persistence)', () => {
       await t.hub.clear('never-published');
       expect((await exactly(modern, 4)).slice(2)).toEqual([
         { type: 'data', channel: 'a', data: 'v', seq: 1 },
-        { type: 'cleared', channel: 'a' },
+        { type: 'cleared', channel: 'a', seq: 2 },
       ]);
       expect((await exactly(legacy, 2)).slice(1)).toEqual([
         { type: 'data', channel: 'a', data: 'v', seq: 1 },
       ]);
     });
 
-    it('should answer a clear request with cleared, and number the next value from 1 again', async () => {
+    it('should answer a clear request with cleared, numbered in the order, and number the next value after it', async () => {
       const t = hubWith({});
       const tab = t.rawPort();
       void t.hub.publish('a', 'v1');
@@ -639,8 +641,8 @@ describe('Hub (persistence)', () => {
       void t.hub.publish('a', 'v3');
       tab.request({ type: 'get', clientId: 't', channel: 'a', requestId: 'g' });
       expect(await exactly(tab, 2)).toEqual([
-        { type: 'cleared', channel: 'a', requestId: 'c' },
-        { type: 'data', channel: 'a', data: 'v3', requestId: 'g', seq: 1 },
+        { type: 'cleared', channel: 'a', requestId: 'c', seq: 3 },
+        { type: 'data', channel: 'a', data: 'v3', requestId: 'g', seq: 4 },
       ]);
     });
 

@@ -34,6 +34,14 @@ export class PendingRequests {
     return this.requests.size;
   }
 
+  /**
+   * The requestId of the oldest request still waiting: every request numbered below it is settled. Ids
+   * are added in increasing order and never moved, so it is the first in the table.
+   */
+  get oldest(): number | undefined {
+    return this.requests.keys().next().value;
+  }
+
   add(requestId: number, request: PendingRequest): void {
     this.requests.set(requestId, request);
     if (request.deadline < this.timerDeadline) this.arm(request.deadline);
@@ -57,11 +65,6 @@ export class PendingRequests {
     return true;
   }
 
-  /** Forgets a request without settling it (it belonged to a connection that is gone). */
-  cancel(requestId: number): void {
-    this.requests.delete(requestId);
-  }
-
   /** The requests to send again after a reconnect, oldest first. */
   resendable(): Array<{ readonly type: string; readonly body: string }> {
     const found = [];
@@ -69,12 +72,22 @@ export class PendingRequests {
     return found;
   }
 
-  /** Fails every request, each with its own error (made from its label). */
-  failAll(makeError: (label: string) => Error): void {
-    const requests = [...this.requests.values()];
-    this.requests.clear();
-    this.disarm();
-    for (const request of requests) request.fail(makeError(request.label));
+  /**
+   * Fails every request that `select` picks (default: all), each with its own error made from it; the
+   * others keep waiting for their reply or their timeout.
+   */
+  failAll(
+    makeError: (request: PendingRequest) => Error,
+    select: (request: PendingRequest) => boolean = () => true,
+  ): void {
+    const failed: PendingRequest[] = [];
+    for (const [requestId, request] of this.requests) {
+      if (!select(request)) continue;
+      this.requests.delete(requestId);
+      failed.push(request);
+    }
+    if (this.requests.size === 0) this.disarm();
+    for (const request of failed) request.fail(makeError(request));
   }
 
   private arm(deadline: number): void {

@@ -6,18 +6,11 @@ import {
   type Observer,
   type Subscriber,
 } from 'rxjs';
-import {
-  DisconnectedError,
-  LimitError,
-  TimeoutError,
-  VersionMismatchError,
-  fromWire,
-} from '../errors.js';
+import { DisconnectedError, LimitError, VersionMismatchError, fromWire } from '../errors.js';
+import { randomId } from '../id.js';
 import { toJson } from '../json.js';
 import {
-  FEATURE_BATCH,
-  FEATURE_CLEARED,
-  PROTOCOL_VERSION,
+  MUTATION_TYPES,
   describe,
   parseResponse,
   type HubStats,
@@ -31,7 +24,7 @@ import {
   type TransportMode,
   type WorkerSource,
 } from './open-endpoint.js';
-import { PendingRequests } from './pending-requests.js';
+import { PendingRequests, type PendingRequest } from './pending-requests.js';
 
 /**
  * Channel names and their value types, e.g. `{ prices: Prices; note: string }`. Without one, every
@@ -55,8 +48,11 @@ export interface ClientOptions {
   /** Largest value `publish` sends, in characters of JSON; checked before sending. Default 1 MiB. */
   maxPayload?: number;
   /**
-   * After this many ms without a word from the hub, the client pings it, and reconnects to a fresh worker
-   * when the ping gets no answer within as long again. Default 1,000; `0` turns the heartbeat off.
+   * The liveness window (ms), for a hub that holds no life lock (a hub without Web Locks): after this
+   * long without a word the client pings it, and reconnects to a fresh worker when the ping gets no
+   * answer within as long again; a hub that does not answer the handshake within it is replaced too.
+   * Where the hub holds its life lock (every browser with Web Locks), the client learns of the hub's
+   * death from the lock instead, and never takes a busy hub for dead. Default 5,000; `0` turns pings off.
    */
   heartbeat?: number;
   /**
@@ -81,11 +77,13 @@ export interface RequestOptions {
 
 const DEFAULT_TIMEOUT = 10_000;
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
-const DEFAULT_HEARTBEAT = 1_000;
+const DEFAULT_HEARTBEAT = 5_000;
 /** Waits between attempts to reach a new worker: quick at first, then no faster than every 5 s. */
 const RECONNECT_DELAYS = [0, 250, 1_000, 2_500, 5_000];
 
 type RequestType = 'subscribe' | 'unsubscribe' | 'publish' | 'get' | 'stats' | 'restore' | 'clear';
+
+const MUTATIONS: ReadonlySet<string> = new Set(MUTATION_TYPES);
 
 /** One channel this tab subscribes to: its local subscribers share one subscription on the wire. */
 class RemoteChannel {
@@ -98,10 +96,15 @@ class RemoteChannel {
   /** The hub's sequence number of `value`; older or repeated pushes are dropped. */
   seq = 0;
   /**
-   * After a reconnect, the value this tab already showed, as JSON: the hub's first push repeats it when
-   * nothing changed, and a repeat is not news to the subscribers.
+   * After a reconnect to a new hub, the value this tab already showed, as JSON: the hub's first push
+   * repeats it when nothing changed, and a repeat is not news to the subscribers that saw it.
    */
   resync: string | undefined = undefined;
+  /**
+   * Subscribers that came while the channel was being subscribed again after a reconnect: they were not
+   * given the tab's copy (it may be stale), so they get the hub's first push even when it is a repeat.
+   */
+  readonly awaiting = new Set<Observer<unknown>>();
 }
 
 function checkChannel(name: unknown, call: string): asserts name is string {
@@ -166,7 +169,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
   private readonly state$ = new BehaviorSubject<ConnectionState>('connecting');
   /**
    * Where the connection stands, the current state first: `'connecting'`, `'open'`, `'reconnecting'`
-   * while a dead hub is replaced, and `'closed'` after `disconnect()` or a version mismatch.
+   * while a lost hub is replaced, and `'closed'` after `disconnect()` or a version mismatch.
    */
   readonly connectionState$: Observable<ConnectionState> = this.state$.pipe(distinctUntilChanged());
   /**
@@ -180,23 +183,20 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
   private readonly heartbeat: number;
   private readonly locks: TabLockManager | undefined;
   private readonly hubTransport: Transport;
+  /** This client's id on every link, so a hub that sees a request twice applies it once. */
+  private readonly session = randomId();
   private readonly pending = new PendingRequests();
   private readonly channels = new Map<string, RemoteChannel>();
   private link!: HubLink;
   /** The instanceId of the last hub that welcomed this client: a new one after a reconnect means lost state. */
   private hubInstanceId: string | undefined = undefined;
   private nextRequestId = 1;
-  private outbox: string[] = [];
-  private flushQueued = false;
-  private lastHeard = Date.now();
-  private heartbeatTimer: ReturnType<typeof setInterval> | undefined = undefined;
-  private pingId: number | undefined = undefined;
   private reconnectAttempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   private closedBy: DisconnectedError | VersionMismatchError | undefined = undefined;
   private readonly onPageHide = (event: Event): void => {
     // A page kept in the back/forward cache may come back; only a page that is really going says bye.
-    if (!(event as Event & { persisted?: boolean }).persisted) this.disconnect();
+    if (!(event as Event & { persisted?: boolean }).persisted) this.close(GOING, false);
   };
 
   /**
@@ -271,9 +271,10 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     checkTimeout(options.timeout, 'publish');
     const json = toJson(data, 'publish');
     const label = `publish(${JSON.stringify(name)})`;
-    if (json.length > this.maxPayload) {
+    const limit = Math.min(this.maxPayload, this.link.limits?.maxPayload ?? Infinity);
+    if (json.length > limit) {
       const error = new LimitError(
-        `${label}: payload limit exceeded: ${json.length} characters of JSON (maxPayload is ${this.maxPayload})`,
+        `${label}: payload limit exceeded: ${json.length} characters of JSON (maxPayload is ${limit})`,
       );
       return Promise.reject(error);
     }
@@ -331,32 +332,54 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
   }
 
   /**
-   * Leaves the hub: every channel Observable completes, every pending request rejects with
-   * `DisconnectedError`, the hub forgets this tab at once, and the port closes. Later calls throw
-   * `DisconnectedError`; calling `disconnect()` again does nothing.
+   * Leaves the hub: every channel Observable completes, and later calls throw `DisconnectedError`;
+   * calling `disconnect()` again does nothing. A `publish` or `clear` already sent still gets the hub's
+   * answer (it resolves once applied), within its timeout; every other pending request rejects with
+   * `DisconnectedError`. The hub forgets this tab once those answers are in.
    */
   disconnect(): void {
     if (this.closedBy) return;
-    this.close(new DisconnectedError('the client is disconnected'));
+    this.close(new DisconnectedError('the client is disconnected'), true);
   }
 
-  private close(reason: DisconnectedError | VersionMismatchError): void {
+  /**
+   * Ends the client. With `drain`, changes already sent keep waiting for their answer on the open link,
+   * which closes once none is left; otherwise (the page is going, the versions differ) everything ends now.
+   */
+  private close(reason: DisconnectedError | VersionMismatchError, drain: boolean): void {
+    if (this.closedBy) return;
     this.closedBy = reason;
     globalThis.removeEventListener?.('pagehide', this.onPageHide);
-    this.stopHeartbeat();
     clearTimeout(this.reconnectTimer);
     for (const channel of [...this.channels.values()]) channel.values$.complete();
     this.channels.clear();
-    this.pending.failAll((label) =>
-      reason instanceof VersionMismatchError
-        ? new VersionMismatchError(`${label}: ${reason.message}`)
-        : new DisconnectedError(`${label} was cancelled: the client disconnected`),
+    const open = this.state$.value === 'open' || this.state$.value === 'connecting';
+    const keep = (request: PendingRequest): boolean =>
+      drain && open && request.resend !== undefined && MUTATIONS.has(request.resend.type);
+    this.pending.failAll(
+      (request) => {
+        if (reason instanceof VersionMismatchError) {
+          return new VersionMismatchError(`${request.label}: ${reason.message}`);
+        }
+        if (request.resend && MUTATIONS.has(request.resend.type)) {
+          return new DisconnectedError(
+            `${request.label}: the client disconnected before the hub answered; it may have been applied`,
+          );
+        }
+        return new DisconnectedError(`${request.label} was cancelled: the client disconnected`);
+      },
+      (request) => !keep(request),
     );
-    // What this tab already queued still goes, so a publish right before disconnect() is not lost.
-    this.flush();
-    this.link.close();
-    this.hubTransport.close();
     this.state$.next('closed');
+    this.finishClose();
+  }
+
+  /** Once a closing client has no answer left to wait for, its link and transport go. */
+  private finishClose(): void {
+    if (!this.closedBy || this.pending.size > 0) return;
+    // What this tab already queued still goes, so a publish right before disconnect() is not lost.
+    this.link.close(true);
+    this.hubTransport.close();
   }
 
   private throwIfClosed(call: string): void {
@@ -380,10 +403,12 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     }
     channel.subscribers++;
     if (channel.live && channel.hasValue) subscriber.next(channel.value);
+    else if (channel.hasValue) channel.awaiting.add(subscriber);
     const subscription = channel.values$.subscribe(subscriber);
     const attached = channel;
     return () => {
       subscription.unsubscribe();
+      attached.awaiting.delete(subscriber);
       this.detach(name, attached);
     };
   }
@@ -395,9 +420,14 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     if (!this.closedBy) this.request('unsubscribe', name, undefined).catch(ignore);
   }
 
+  /**
+   * Subscribes on the wire. The reply says whether the hub has a value (it follows the reply); a channel
+   * the hub has none for is emptied here, so that no new subscriber is served this tab's stale copy.
+   */
   private subscribeOnWire(name: string, channel: RemoteChannel): void {
-    this.request('subscribe', name, undefined, '', () => {
+    this.request('subscribe', name, undefined, '', (response) => {
       channel.live = true;
+      if (response.type === 'subscribed' && response.seq === undefined) this.empty(channel);
     }).catch((error: unknown) => {
       if (this.channels.get(name) === channel) this.channels.delete(name);
       channel.values$.error(error);
@@ -414,12 +444,13 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     channel: string | undefined,
     timeout: number | undefined,
     extra = '',
-    onReply?: () => void,
+    onReply?: (response: Response) => void,
   ): Promise<Response> {
     const requestId = this.nextRequestId++;
     const wait = timeout ?? this.timeout;
     const label = channel === undefined ? `${type}()` : `${type}(${JSON.stringify(channel)})`;
     const channelField = channel === undefined ? '' : `,"channel":${JSON.stringify(channel)}`;
+    // The requestId before the value, so a hub can name a request too big to read (see peekRequestId).
     const body = `${channelField},"requestId":${requestId}${extra}`;
     return new Promise<Response>((resolve, reject) => {
       this.pending.add(requestId, {
@@ -428,193 +459,107 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
         timeout: wait,
         deadline: Date.now() + wait,
         settle: (response) => {
-          onReply?.();
+          onReply?.(response);
           resolve(response);
+          this.finishClose();
         },
-        fail: reject,
+        fail: (error) => {
+          reject(error);
+          this.finishClose();
+        },
       });
-      this.transmit(type, body);
+      // While reconnecting, it waits in `pending` for the new hub.
+      if (this.state$.value !== 'reconnecting') this.link.send(type, body);
     });
   }
 
-  /** Queues a request for the current hub; while reconnecting it waits in `pending` for the new one. */
-  private transmit(type: string, body: string): void {
-    if (this.state$.value === 'reconnecting') return;
-    this.outbox.push(`{"type":"${type}","clientId":${this.link.clientIdJson}${body}}`);
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      queueMicrotask(this.flush);
-    }
-  }
-
-  /** Everything queued in this task leaves as one message when the hub understands batches. */
-  private readonly flush = (): void => {
-    this.flushQueued = false;
-    const messages = this.outbox;
-    if (messages.length === 0) return;
-    this.outbox = [];
-    if (messages.length === 1 || !this.link.acceptsBatch) {
-      for (const message of messages) this.link.post(message);
-    } else {
-      this.link.post(`{"type":"batch","messages":[${messages.join(',')}]}`);
-    }
-  };
-
-  /** Opens a port to the hub, and greets it once this tab holds its liveness lock. */
+  /** Opens a link to the hub; the link greets it once this tab holds its liveness lock. */
   private openLink(): void {
-    const link: HubLink = new HubLink(this.hubTransport.open(), {
-      message: (raw) => {
-        if (link === this.link) this.receive(raw);
+    this.link = new HubLink(
+      this.hubTransport.open(),
+      {
+        message: (raw) => this.receive(raw),
+        welcomed: (welcome) => this.opened(welcome),
+        refused: (name, error) => {
+          if (name === 'VersionMismatchError') this.close(new VersionMismatchError(error), false);
+          // A hub that predates the handshake answers "unknown message type": it is served as it is.
+          else this.state$.next('open');
+        },
+        lost: () => this.reconnect(),
       },
-      failed: () => {
-        if (link === this.link) this.reconnect();
+      {
+        locks: this.locks,
+        session: this.session,
+        heartbeat: this.heartbeat,
+        timeout: this.timeout,
+        settled: () => (this.pending.oldest ?? this.nextRequestId) - 1,
       },
-    });
-    this.link = link;
-    link.holdLock(this.locks, (lock) => {
-      if (link === this.link && !this.closedBy) this.hello(link, lock);
-    });
-  }
-
-  private hello(link: HubLink, lock: string | undefined): void {
-    const requestId = this.nextRequestId++;
-    // Replacing a dead hub, the client waits for a welcome no longer than for a ping's answer: should a
-    // browser hand out a worker that never answers (none of the three engines tested does, but a worker
-    // can die again while it starts), the next attempt gets a fresh one instead of waiting a full timeout.
-    const reconnecting = this.state$.value === 'reconnecting' && this.heartbeat > 0;
-    const timeout = reconnecting ? 2 * this.heartbeat : this.timeout;
-    this.pending.add(requestId, {
-      label: 'connect',
-      timeout,
-      deadline: Date.now() + timeout,
-      settle: (response) => {
-        if (response.type === 'welcome') this.opened(link, response);
-      },
-      fail: (error) => {
-        if (link !== this.link || this.closedBy) return;
-        if (error instanceof VersionMismatchError) this.close(error);
-        else if (error instanceof TimeoutError && this.state$.value === 'reconnecting')
-          this.relink();
-        else if (error instanceof TimeoutError) this.reconnect();
-        // A hub that predates the handshake answers "unknown message type": it is served as it is.
-        else this.state$.next('open');
-      },
-    });
-    link.post(
-      JSON.stringify({
-        type: 'hello',
-        clientId: link.clientId,
-        requestId,
-        version: PROTOCOL_VERSION,
-        features: [FEATURE_BATCH, FEATURE_CLEARED],
-        ...(lock === undefined ? {} : { lock }),
-      }),
     );
   }
 
-  /** The hub welcomed this link. After a reconnect, puts back everything the old hub knew of this tab. */
-  private opened(link: HubLink, welcome: WelcomeResponse): void {
-    if (link !== this.link) return;
-    link.acceptsBatch = welcome.features.includes(FEATURE_BATCH);
-    link.instanceId = welcome.instanceId;
+  /** The hub welcomed the link. After a reconnect, puts back everything the old hub knew of this tab. */
+  private opened(welcome: WelcomeResponse): void {
     const reconnected = this.state$.value === 'reconnecting';
-    const restarted = reconnected && welcome.instanceId !== this.hubInstanceId;
+    const sameHub = welcome.instanceId === this.hubInstanceId;
     this.hubInstanceId = welcome.instanceId;
     this.reconnectAttempt = 0;
     this.state$.next('open');
-    this.startHeartbeat();
     if (!reconnected) return;
-    // Requests that were in flight or asked for while reconnecting, taken before the restores join them.
+    // Requests that were in flight or asked for while reconnecting, taken before the ones below join.
     const resend = this.pending.resendable();
-    // The new hub started empty: first offer it the newest value this tab saw on each channel (the
-    // highest offer wins), so that a `get` sent again below finds the value that was there before.
+    // A new hub started empty: first offer it the newest value this tab saw on each channel (the highest
+    // offer wins where the hub has not decided the channel itself), so that a `get` sent again below
+    // finds the value that was there before. The same hub (it was only busy) needs no offer.
     for (const [name, channel] of this.channels) {
       if (!channel.live || !channel.hasValue) continue;
+      if (sameHub) continue;
       const json = JSON.stringify(channel.value);
       channel.resync = json;
-      if (restarted && channel.seq > 0) {
+      if (channel.seq > 0) {
         this.request('restore', name, undefined, `,"data":${json},"seq":${channel.seq}`).catch(
           ignore,
         );
       }
     }
-    for (const { type, body } of resend) this.transmit(type, body); // oldest first
+    // Subscriptions before the requests sent again: a publish among them reaches this tab too.
     for (const [name, channel] of this.channels) {
-      if (!channel.live) continue; // its subscribe request is among those just sent again
+      if (!channel.live) continue; // its subscribe request is among those sent again
       channel.live = false;
-      channel.seq = 0;
+      // A new hub numbers anew; the same hub's numbers still tell a repeat from news.
+      if (!sameHub) channel.seq = 0;
       this.subscribeOnWire(name, channel);
     }
+    for (const { type, body } of resend) this.link.send(type, body); // oldest first
   }
 
-  /** The hub is gone (no heartbeat answer, a worker error): make a fresh worker and start over. */
+  /** The hub is lost (its life lock was granted, a worker error, no answer): start over on a fresh one. */
   private reconnect(): void {
-    if (this.closedBy || this.state$.value === 'reconnecting') return;
+    if (this.closedBy) return;
     if (!this.hubTransport.canReopen) {
       this.close(
         new DisconnectedError(
-          'the hub stopped answering, and a SharedWorker given as an object cannot be made again: pass a factory or a URL',
+          'the hub is gone, and a SharedWorker given as an object cannot be made again: pass a factory or a URL',
         ),
+        false,
       );
       return;
     }
     this.state$.next('reconnecting');
-    this.relink();
-  }
-
-  private relink(): void {
-    this.stopHeartbeat();
-    this.outbox = [];
-    if (this.pingId !== undefined) this.pending.cancel(this.pingId);
-    this.pingId = undefined;
     this.link.close();
     const delay = RECONNECT_DELAYS[Math.min(this.reconnectAttempt, RECONNECT_DELAYS.length - 1)];
     this.reconnectAttempt++;
+    clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => {
       if (this.closedBy) return;
       try {
         this.openLink();
       } catch {
-        this.relink();
+        this.reconnect();
       }
     }, delay);
   }
 
-  private startHeartbeat(): void {
-    this.stopHeartbeat();
-    if (this.heartbeat <= 0) return;
-    this.lastHeard = Date.now();
-    this.heartbeatTimer = setInterval(this.beat, this.heartbeat / 2);
-  }
-
-  private stopHeartbeat(): void {
-    clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = undefined;
-  }
-
-  /** Pings a hub that has been silent; a ping with no answer means the hub is gone. */
-  private readonly beat = (): void => {
-    if (this.pingId !== undefined || Date.now() - this.lastHeard < this.heartbeat) return;
-    const requestId = this.nextRequestId++;
-    const link = this.link;
-    this.pingId = requestId;
-    this.pending.add(requestId, {
-      label: 'ping()',
-      timeout: this.heartbeat,
-      deadline: Date.now() + this.heartbeat,
-      settle: () => {
-        this.pingId = undefined;
-      },
-      fail: () => {
-        this.pingId = undefined;
-        if (link === this.link) this.reconnect();
-      },
-    });
-    link.post(`{"type":"ping","clientId":${link.clientIdJson},"requestId":${requestId}}`);
-  };
-
   private receive(raw: unknown): void {
-    this.lastHeard = Date.now();
     if (typeof raw !== 'string') return;
     let message: unknown;
     try {
@@ -635,6 +580,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
   }
 
   private handle(response: Exclude<Response, { type: 'batch' }>): void {
+    if (this.link.answer(response)) return;
     switch (response.type) {
       case 'data':
         if (response.requestId === undefined)
@@ -645,9 +591,12 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
         if (response.requestId !== undefined) {
           this.pending.fail(Number(response.requestId), fromWire(response.name, response.error));
         }
+        for (const requestId of response.requestIds ?? []) {
+          this.pending.fail(Number(requestId), fromWire(response.name, response.error));
+        }
         return;
       case 'cleared':
-        if (response.requestId === undefined) this.forget(response.channel);
+        if (response.requestId === undefined) this.cleared(response.channel, response.seq);
         else this.pending.settle(Number(response.requestId), response);
         return;
       case 'subscribed':
@@ -666,18 +615,25 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     }
   }
 
-  /** A value the hub pushed for a channel this tab subscribes to. */
+  /**
+   * A value the hub pushed for a channel this tab subscribes to. Older values than the tab has are
+   * dropped; a repeat of what the tab showed (the first push after a reconnect, when nothing changed)
+   * reaches only the subscribers that came meanwhile.
+   */
   private push(name: string, data: unknown, seq: number | undefined): void {
     const channel = this.channels.get(name);
     if (!channel?.live) return;
-    if (seq !== undefined) {
-      if (seq <= channel.seq) return;
-      channel.seq = seq;
-    }
+    let repeat = seq !== undefined && seq <= channel.seq;
+    if (seq !== undefined && seq > channel.seq) channel.seq = seq;
     if (channel.resync !== undefined) {
-      const repeated = channel.resync === JSON.stringify(data);
+      repeat ||= channel.resync === JSON.stringify(data);
       channel.resync = undefined;
-      if (repeated) return;
+    }
+    const awaiting = [...channel.awaiting];
+    channel.awaiting.clear();
+    if (repeat) {
+      for (const subscriber of awaiting) subscriber.next(data);
+      return;
     }
     channel.hasValue = true;
     channel.value = data;
@@ -685,13 +641,21 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
   }
 
   /** The hub cleared a channel this tab subscribes to: no value until the next publish. */
-  private forget(name: string): void {
+  private cleared(name: string, seq: number | undefined): void {
     const channel = this.channels.get(name);
     if (!channel?.live) return;
+    // Values numbered before the clear are older than it.
+    if (seq !== undefined && seq > channel.seq) channel.seq = seq;
+    this.empty(channel);
+  }
+
+  private empty(channel: RemoteChannel): void {
     channel.hasValue = false;
     channel.value = undefined;
     channel.resync = undefined;
-    // The hub numbers the channel's next value from 1 again.
-    channel.seq = 0;
+    channel.awaiting.clear();
   }
 }
+
+/** Why a page that is going away ends its client: nothing can wait for answers any more. */
+const GOING = new DisconnectedError('the client is disconnected: the page is going away');

@@ -58,7 +58,7 @@ export class ElectedTransport implements Transport {
    */
   constructor(
     private readonly environment: ElectedEnvironment,
-    name?: string,
+    private readonly name?: string,
     private readonly hubOptions: HubOptions = {},
   ) {
     this.scope = scopeName(name);
@@ -122,6 +122,7 @@ export class ElectedTransport implements Transport {
     this.relay = new HubRelay(announcement.leader, this.scope, this.environment.createChannel, {
       ...this.hubOptions,
       locks: this.environment.locks,
+      ...(this.name === undefined ? {} : { name: this.name }),
     });
     this.follow(announcement);
     this.bus.postMessage(announcement);

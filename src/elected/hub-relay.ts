@@ -85,10 +85,9 @@ export class HubRelay {
     this.closed = true;
     this.inbox.removeEventListener('message', this.onInbox);
     this.inbox.close();
-    for (const port of [...this.ports.values()]) {
-      if (port.connection) this.hub.disconnect(port.connection);
-    }
     this.inPage.closeAll();
+    // Every port is forgotten, and the hub's life lock let go: tabs watching it reconnect at once.
+    this.hub.close();
   }
 
   private readonly onInbox = (event: { data: unknown }): void => {

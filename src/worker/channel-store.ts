@@ -5,10 +5,16 @@ import { LimitError } from '../errors.js';
 export interface ChannelValue {
   /** The value as JSON text, ready to splice into every message that carries it. */
   readonly json: string;
-  /** 1 for the channel's first value at this hub, then one more per publish. */
+  /**
+   * The value's place in the hub's order: a number from the hub's one clock, so it grows on every channel
+   * across clears, and a tab can tell a newer value from an older one.
+   */
   readonly seq: number;
-  /** True when a tab offered the value after a hub restart (`restore`); a publish replaces it. */
-  readonly restored?: boolean;
+  /**
+   * Set when a tab offered the value after a hub restart (`restore`): the old hub's `seq` of it, which
+   * the next offers are compared with. A publish here replaces it.
+   */
+  readonly offer?: number;
 }
 
 /** One channel: its latest value, the tabs subscribed to it, and counters for `stats`. */
@@ -22,6 +28,8 @@ export class Channel<Subscriber> {
   subscribers: Subscriber[] | undefined = undefined;
   published = 0;
   lastPublished: number | null = null;
+  /** Changes of this channel being saved: the channel is kept until they are applied. */
+  pendingWrites = 0;
 
   constructor(readonly name: string) {}
 
@@ -41,7 +49,12 @@ export class Channel<Subscriber> {
 
   /** True while anything (a value, a tab, worker-side code) still needs this channel. */
   get isInUse(): boolean {
-    return this.value$.value !== undefined || this.subscriberCount > 0 || this.value$.observed;
+    return (
+      this.value$.value !== undefined ||
+      this.subscriberCount > 0 ||
+      this.value$.observed ||
+      this.pendingWrites > 0
+    );
   }
 }
 

@@ -1,4 +1,6 @@
 import type { Endpoint } from '../protocol.js';
+import { encodeBatch, withFields } from '../wire.js';
+import type { Session } from './sessions.js';
 
 /** What a connection needs from its hub: someone to hand each raw message to. */
 export interface MessageSink {
@@ -20,12 +22,17 @@ export class Connection {
   readonly subscriptions = new Set<string>();
   /** Set by the `hello` handshake: the client understands `batch` envelopes and the `instanceId` stamp. */
   acceptsBatch = false;
+  /** Set by `hello` for a client that announces its session: its changes are applied at most once. */
+  session: Session | undefined = undefined;
+  /** Set by `hello`: the client understands the `cleared` push. */
+  hearsCleared = false;
   /** Requests this port may still send now (a token bucket, refilled by time). */
   private allowance: number;
   private allowanceAt = Date.now();
   private outbox: string[] = [];
   private flushQueued = false;
   private closed = false;
+  private readonly instanceIdField: string;
   private readonly onMessage = (event: { data: unknown }): void => {
     this.sink.receive(this, event.data);
   };
@@ -33,23 +40,27 @@ export class Connection {
   constructor(
     private readonly endpoint: Endpoint,
     private readonly sink: MessageSink,
-    private readonly instanceId: string,
+    instanceId: string,
     private readonly requestsPerSecond: number,
   ) {
     this.allowance = requestsPerSecond;
+    this.instanceIdField = `,"instanceId":${JSON.stringify(instanceId)}`;
     endpoint.addEventListener('message', this.onMessage);
     endpoint.start?.();
   }
 
-  /** Spends `count` requests of this port's allowance; false (and nothing spent) when it has too few. */
-  spend(count: number): boolean {
+  /**
+   * Spends up to `count` requests of this port's allowance and returns how many it could: the first ones
+   * of a message are served, only those over the allowance are refused.
+   */
+  take(count: number): number {
     const now = Date.now();
     const refill = ((now - this.allowanceAt) / 1000) * this.requestsPerSecond;
     this.allowance = Math.min(this.requestsPerSecond, this.allowance + refill);
     this.allowanceAt = now;
-    if (count > this.allowance) return false;
-    this.allowance -= count;
-    return true;
+    const granted = Math.min(count, Math.floor(this.allowance));
+    this.allowance -= granted;
+    return granted;
   }
 
   /** Queues one JSON message for the port; it leaves at the end of the current task. */
@@ -79,13 +90,9 @@ export class Connection {
         // A client of the original protocol gets each message as it was, one by one.
         for (const message of messages) this.endpoint.postMessage(message);
       } else if (messages.length === 1) {
-        this.endpoint.postMessage(
-          `${messages[0]!.slice(0, -1)},"instanceId":"${this.instanceId}"}`,
-        );
+        this.endpoint.postMessage(withFields(messages[0]!, this.instanceIdField));
       } else {
-        this.endpoint.postMessage(
-          `{"type":"batch","instanceId":"${this.instanceId}","messages":[${messages.join(',')}]}`,
-        );
+        this.endpoint.postMessage(encodeBatch(messages, this.instanceIdField));
       }
     } catch {
       // A port whose tab is gone can throw on postMessage in some engines; that tab is beyond help,

@@ -1,32 +1,39 @@
 import { Observable, filter, map } from 'rxjs';
+import { LimitError, PersistenceError, ProtocolError, VersionMismatchError } from '../errors.js';
+import { randomId } from '../id.js';
 import { toJson } from '../json.js';
-import {
-  LimitError,
-  PersistenceError,
-  ProtocolError,
-  VersionMismatchError,
-  toWire,
-} from '../errors.js';
 import { IndexedDbPersistence } from '../persistence/indexed-db-persistence.js';
 import { MemoryPersistence } from '../persistence/memory-persistence.js';
 import type { Persistence } from '../persistence/persistence.js';
 import {
   FEATURE_BATCH,
   FEATURE_CLEARED,
+  MUTATION_TYPES,
   PROTOCOL_VERSION,
   describe,
   isInvalidRequest,
+  isRecord,
   parseRequest,
   type Endpoint,
-  type AckResponse,
   type HubStats,
   type Request,
+  type WireLimits,
 } from '../protocol.js';
-import { ChannelStore, type Channel, type ChannelValue } from './channel-store.js';
+import {
+  encodeAck,
+  encodeCleared,
+  encodeData,
+  encodeError,
+  encodeNoData,
+  encodeWelcome,
+} from '../wire.js';
+import { ChannelLedger, describeError } from './channel-ledger.js';
+import type { ChannelValue } from './channel-store.js';
 import { Connection, type MessageSink } from './connection.js';
+import { holdsNonFinite, maxMessageFor, openMessage } from './intake.js';
 import { resolveLimits, type HubLimits } from './limits.js';
 import { createPersistFilter, type PersistOption } from './persist-filter.js';
-import { WriteQueue } from './write-queue.js';
+import { Sessions } from './sessions.js';
 
 /** The part of the Web Locks API (`navigator.locks`) the hub uses to learn that a tab died. */
 export interface LockManagerLike {
@@ -38,8 +45,10 @@ export interface HubOptions {
   /** Overrides of the default limits (see {@link HubLimits}). */
   limits?: Partial<HubLimits>;
   /**
-   * Where to wait for the tabs' liveness locks. Default `navigator.locks` where it exists; `null` turns
-   * lock watching off (tabs are then forgotten only when they say goodbye).
+   * Web Locks, for two things: the hub holds one for its whole life (a tab that waits for it learns of
+   * the hub's death from the death itself), and it waits for the tabs' liveness locks. Default
+   * `navigator.locks` where it exists; `null` turns both off (tabs are then forgotten only when they say
+   * goodbye, and watch the hub with pings).
    */
   locks?: LockManagerLike | null;
   /**
@@ -49,33 +58,32 @@ export interface HubOptions {
    */
   persist?: PersistOption;
   /**
-   * Where persisted channels are kept. Default an {@link IndexedDbPersistence}, or a
+   * Where persisted channels are kept. Default an {@link IndexedDbPersistence} named after the hub, or a
    * {@link MemoryPersistence} (with a warning) where there is no IndexedDB.
    */
   persistence?: Persistence;
+  /**
+   * The hub's name: a SharedWorker's `name` (`startSharedWorker()` reads it), or the elected mode's
+   * `name`. Hubs of one origin with different names never share the default persistence database.
+   */
+  name?: string;
 }
 
-/** A message's requestId as JSON, or nothing when it has none. */
-function requestIdField(requestId: number | string | undefined): string {
-  return requestId === undefined ? '' : `,"requestId":${JSON.stringify(requestId)}`;
-}
+/** One reply's way back: to the port that asked, or, for a change, to the client's current port. */
+type Reply = (json: string) => void;
 
-function dataMessage(channel: string, value: ChannelValue, requestId?: number | string): string {
-  return `{"type":"data","channel":${JSON.stringify(channel)},"data":${value.json}${requestIdField(requestId)},"seq":${value.seq}}`;
-}
-
-/** How many values' worth of JSON one message (a batch) may carry before it is refused unread. */
-const MESSAGE_PAYLOADS = 16;
-
-function randomId(): string {
-  return Math.random().toString(36).slice(2, 10);
-}
+const MUTATIONS: ReadonlySet<string> = new Set(MUTATION_TYPES);
 
 const ignore = (): void => undefined;
 
-function createDefaultPersistence(): Persistence {
+/** The default database of a hub: hubs of one origin with different names keep apart. */
+export function databaseName(hubName: string | undefined): string {
+  return hubName ? `shared-channels:${hubName}` : 'shared-channels';
+}
+
+function createDefaultPersistence(hubName: string | undefined): Persistence {
   if ((globalThis as { indexedDB?: unknown }).indexedDB !== undefined) {
-    return new IndexedDbPersistence();
+    return new IndexedDbPersistence({ name: databaseName(hubName) });
   }
   console.warn(
     '[shared-channels] persist is set, but there is no indexedDB here: persisted channels last only as long as the worker',
@@ -90,17 +98,26 @@ function createDefaultPersistence(): Persistence {
  * at a time in arrival order, so every tab sees the values of a channel in the same order. A bad message
  * gets an `error` reply on its own port and changes nothing; the hub never throws at a port.
  *
+ * What a tab can rely on (README, "Guarantees"):
+ * - every change (`publish`, `clear`, `restore`) a client sends under its session is applied at most
+ *   once: sent again after a reconnect, it is answered with its first outcome;
+ * - the hub holds a Web Lock for its whole life, so tabs learn of its death from the death itself;
+ * - every publish, clear and accepted offer takes the next number of one clock, so a channel's `seq`
+ *   only grows; an offer (`restore`) counts only where this hub has not decided the channel itself: no
+ *   publish or clear here, no stored value, no change being saved;
+ * - a message is bounded before it is parsed, and over the rate limit only the requests over the
+ *   allowance are refused, in one reply.
+ *
  * Persisted channels (`persist`) keep that order, with one difference: a value is published only once it
  * is saved. So, for a persisted channel:
- * - until the stored values are loaded, every message waits (in order), so no tab ever sees "no value"
- *   for a channel that has one on disk;
+ * - until the stored values are loaded, every message and every worker-side call waits (in order), so
+ *   no tab ever sees "no value" for a channel that has one on disk;
  * - a `publish` or `clear` is applied, fanned out and acknowledged once the transaction holding it has
  *   committed; those that arrive meanwhile share the next transaction and are applied in arrival order;
  * - a `get` waits for the channel's pending saves, so a tab reads its own writes; `subscribe` answers at
  *   once with the current value, and the pending values follow as they commit;
- * - a failed save rejects that publish with `PersistenceError` and changes nothing else;
- * - `restore` offers are ignored: every value a tab saw was saved first, so the disk is never older.
- * Memory-only channels are served synchronously, as before, and never wait for a persisted one.
+ * - a failed save rejects that publish with `PersistenceError` and changes nothing else.
+ * Memory-only channels are served synchronously, and never wait for a persisted one.
  *
  * ```ts
  * const hub = new Hub();
@@ -111,49 +128,54 @@ function createDefaultPersistence(): Persistence {
 export class Hub implements MessageSink {
   /** Identifies this run of the hub; tabs see a new one when the worker restarted. */
   readonly instanceId = randomId();
-  private readonly limits: HubLimits;
-  private readonly locks: LockManagerLike | null;
-  private readonly store: ChannelStore<Connection>;
-  private readonly connections = new Set<Connection>();
-  private readonly owners = new Map<string, Connection>();
-  private readonly startedAt = Date.now();
-  private published = 0;
-  private delivered = 0;
-  /** True for a channel whose value is saved; undefined when nothing persists. */
-  private readonly persists: ((channel: string) => boolean) | undefined;
-  private readonly writes: WriteQueue | undefined;
-  /** Messages that arrived while the stored values were loading; handled in order afterwards. */
-  private backlog: Array<[Connection, unknown]> | undefined = undefined;
-  /** Connections whose client announced that it understands the `cleared` push. */
-  private readonly hearsCleared = new WeakSet<Connection>();
-
   /**
    * Settles once the persisted channels' stored values are loaded (at once when nothing persists).
    * Rejects with a `PersistenceError` when they could not be read; the hub then serves without them.
    */
   readonly ready: Promise<void>;
+  private readonly limits: HubLimits;
+  private readonly wireLimits: WireLimits;
+  private readonly locks: LockManagerLike | null;
+  private readonly ledger: ChannelLedger;
+  private readonly connections = new Set<Connection>();
+  private readonly owners = new Map<string, Connection>();
+  private readonly sessions = new Sessions<Connection>();
+  private readonly startedAt = Date.now();
+  /** What arrived while the stored values were loading: messages and worker-side calls, in order. */
+  private backlog: Array<[Connection, unknown] | (() => void)> | undefined = undefined;
+  /** The name of the Web Lock this hub holds for its life, once the browser granted it. */
+  private lifeLock: string | undefined = undefined;
+  /** Welcomes waiting for the life lock to be granted (or refused), so that they can name it. */
+  private welcomesWaiting: Array<() => void> | undefined = undefined;
+  private releaseLifeLock: (() => void) | undefined = undefined;
+  private closed = false;
 
   constructor(options: HubOptions = {}) {
     this.limits = resolveLimits(options.limits);
-    this.store = new ChannelStore(this.limits.maxChannels);
+    this.wireLimits = {
+      maxMessage: maxMessageFor(this.limits.maxPayload),
+      maxPayload: this.limits.maxPayload,
+      maxRequestsPerSecond: this.limits.maxRequestsPerSecond,
+    };
     this.locks =
       options.locks !== undefined
         ? options.locks
         : ((globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks ?? null);
-    this.persists = createPersistFilter(options.persist);
-    if (this.persists === undefined) {
-      if (options.persistence !== undefined) {
-        throw new TypeError(
-          'startSharedWorker(): persistence is given but persist is not: say which channels persist (persist: true for all)',
-        );
-      }
+    const persists = createPersistFilter(options.persist);
+    if (persists === undefined && options.persistence !== undefined) {
+      throw new TypeError(
+        'startSharedWorker(): persistence is given but persist is not: say which channels persist (persist: true for all)',
+      );
+    }
+    const persistence = persists && (options.persistence ?? createDefaultPersistence(options.name));
+    this.ledger = new ChannelLedger(this.limits.maxChannels, persists, persistence);
+    this.holdLifeLock();
+    if (!persistence) {
       this.ready = Promise.resolve();
       return;
     }
-    const persistence = options.persistence ?? createDefaultPersistence();
-    this.writes = new WriteQueue(persistence);
     this.backlog = [];
-    this.ready = this.load(persistence, this.writes);
+    this.ready = this.load(persistence);
     this.ready.catch(ignore);
   }
 
@@ -176,16 +198,28 @@ export class Hub implements MessageSink {
     if (!this.connections.delete(connection)) return;
     connection.close();
     for (const name of connection.subscriptions) {
-      const channel = this.store.get(name);
+      const channel = this.ledger.store.get(name);
       if (channel) {
         channel.removeSubscriber(connection);
-        this.store.release(channel);
+        this.ledger.store.release(channel);
       }
     }
     connection.subscriptions.clear();
     if (connection.clientId !== undefined && this.owners.get(connection.clientId) === connection) {
       this.owners.delete(connection.clientId);
     }
+    if (connection.session) this.sessions.detach(connection.session, connection);
+  }
+
+  /**
+   * Stops serving: every tab is forgotten, and the hub's life lock is let go, so the tabs that watch it
+   * reconnect (an elected leader stepping down).
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.releaseLifeLock?.();
+    for (const connection of [...this.connections]) this.disconnect(connection);
   }
 
   /**
@@ -193,24 +227,24 @@ export class Hub implements MessageSink {
    * name or value throws at once, as in a tab.
    *
    * The returned Promise resolves once the value is published: at once for a memory channel; for a
-   * persisted channel, once it is saved. If saving fails, nothing changes, the Promise rejects with
+   * persisted channel, once it is saved. While stored values are loading, it waits its turn behind the
+   * tabs' messages that came first. If saving fails, nothing changes, the Promise rejects with
    * `PersistenceError` and the failure is logged with `console.error`. The Promise may be ignored: a
    * rejection is never reported as unhandled.
    */
   publish(channel: string, data: unknown): Promise<void> {
     this.checkChannelName(channel, 'publish');
     const json = this.checkPayload(toJson(data, 'publish'));
-    if (!this.isPersisted(channel)) {
-      this.commit(this.store.ensure(channel), json);
-      return Promise.resolve();
-    }
-    const done = new Promise<void>((resolve, reject) => {
-      this.save(channel, json, (error) => {
-        if (error === undefined) return resolve();
-        console.error(`[shared-channels] ${error.message}`);
-        reject(error);
-      });
-    });
+    const done = this.inTurn(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          this.ledger.publish(channel, json, (error) => {
+            if (error === undefined) return resolve();
+            console.error(`[shared-channels] ${error.message}`);
+            reject(error);
+          });
+        }),
+    );
     done.catch(ignore);
     return done;
   }
@@ -222,31 +256,40 @@ export class Hub implements MessageSink {
    */
   clear(channel: string): Promise<void> {
     this.checkChannelName(channel, 'clear');
-    return new Promise((resolve, reject) => {
-      this.clearChannel(channel, (error) => (error ? reject(error) : resolve()));
-    });
+    return this.inTurn(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          this.ledger.clear(channel, (error) => (error ? reject(error) : resolve()));
+        }),
+    );
   }
 
   /** The channel's current value, or `undefined` when it has none. */
   get(channel: string): unknown {
-    const value = this.store.get(channel)?.value$.value;
+    const value = this.ledger.store.get(channel)?.value$.value;
     return value === undefined ? undefined : JSON.parse(value.json);
   }
 
-  /** The channel's values seen from worker-side code: the current one (if any), then every update. */
+  /**
+   * The channel's values seen from worker-side code: the current one (if any), then every update. Values
+   * that tabs offered back after a restart (`restore`) are not news and are left out: an observer that
+   * sends each value on (`orders → socket.send`) does not send an old one again.
+   */
   channel(name: string): Observable<unknown> {
     this.checkChannelName(name, 'channel');
     return new Observable<unknown>((subscriber) => {
-      const channel = this.store.ensure(name);
+      const channel = this.ledger.store.ensure(name);
       const subscription = channel.value$
         .pipe(
-          filter((value): value is ChannelValue => value !== undefined),
+          filter(
+            (value): value is ChannelValue => value !== undefined && value.offer === undefined,
+          ),
           map((value) => JSON.parse(value.json) as unknown),
         )
         .subscribe(subscriber);
       return () => {
         subscription.unsubscribe();
-        this.store.release(channel);
+        this.ledger.store.release(channel);
       };
     });
   }
@@ -254,7 +297,7 @@ export class Hub implements MessageSink {
   /** A snapshot for dashboards: tabs, channels, subscribers and counters. */
   stats(): HubStats {
     const channels = [];
-    for (const channel of this.store.values()) {
+    for (const channel of this.ledger.store.values()) {
       channels.push({
         channel: channel.name,
         subscribers: channel.subscriberCount,
@@ -266,8 +309,8 @@ export class Hub implements MessageSink {
       instanceId: this.instanceId,
       clients: this.connections.size,
       channels,
-      published: this.published,
-      delivered: this.delivered,
+      published: this.ledger.published,
+      delivered: this.ledger.delivered,
       uptime: Date.now() - this.startedAt,
     };
   }
@@ -278,73 +321,75 @@ export class Hub implements MessageSink {
       this.backlog.push([connection, raw]);
       return;
     }
-    if (typeof raw !== 'string') {
-      this.reject(
-        connection,
-        new ProtocolError(`message must be a JSON string, got ${describe(raw)}`),
-      );
+    const opened = openMessage(raw, this.wireLimits.maxMessage);
+    if ('refused' in opened) {
+      connection.send(encodeError(opened.refused, opened.requestId));
       return;
     }
-    // Refuse a huge message before parsing it: parsing is the expensive part of an attack. A batch may
-    // carry several values, each checked on its own below, so the bound is generous.
-    if (raw.length > this.limits.maxPayload * MESSAGE_PAYLOADS + 4096) {
-      this.reject(
-        connection,
-        new LimitError(
-          `payload limit exceeded: message of ${raw.length} characters (limits.maxPayload is ${this.limits.maxPayload})`,
-        ),
-      );
-      return;
-    }
-    let message: unknown;
-    try {
-      message = JSON.parse(raw);
-    } catch {
-      this.reject(connection, new ProtocolError('message is not valid JSON'));
-      return;
-    }
-    const requests = isBatch(message) ? message.messages : [message];
-    if (!connection.spend(requests.length)) {
-      const error = new LimitError(
-        `request rate limit exceeded: more than ${this.limits.maxRequestsPerSecond} requests per second from this tab (limits.maxRequestsPerSecond)`,
-      );
-      for (const request of requests) {
-        const { requestId, channel } = (
-          typeof request === 'object' && request !== null ? request : {}
-        ) as { requestId?: unknown; channel?: unknown };
-        this.reject(
-          connection,
-          error,
-          typeof requestId === 'number' || typeof requestId === 'string' ? requestId : undefined,
-          typeof channel === 'string' ? channel : undefined,
-        );
-      }
-      return;
-    }
-    for (const request of requests) {
+    if (opened.settled !== undefined) connection.session?.forgetThrough(opened.settled);
+    const { requests } = opened;
+    const granted = connection.take(requests.length);
+    for (let index = 0; index < granted; index++) {
       if (!this.connections.has(connection)) return; // it said bye: the rest of its batch goes unread
-      this.receiveOne(connection, request);
+      this.receiveOne(connection, requests[index], opened.nonFinite);
+    }
+    if (granted < requests.length && this.connections.has(connection)) {
+      this.refuseOverRate(connection, requests.slice(granted));
     }
   }
 
-  private receiveOne(connection: Connection, message: unknown): void {
+  /** One reply for every request over the rate allowance: O(1) work per request, nothing applied. */
+  private refuseOverRate(connection: Connection, refused: readonly unknown[]): void {
+    const error = new LimitError(
+      `request rate limit exceeded: more than ${this.limits.maxRequestsPerSecond} requests per second from this tab (limits.maxRequestsPerSecond)`,
+    );
+    const requestIds: Array<number | string> = [];
+    let channel: string | undefined;
+    for (const request of refused) {
+      const fields = (isRecord(request) ? request : {}) as {
+        requestId?: unknown;
+        channel?: unknown;
+      };
+      const { requestId } = fields;
+      if (
+        (typeof requestId === 'number' && Number.isFinite(requestId)) ||
+        typeof requestId === 'string'
+      ) {
+        requestIds.push(requestId);
+      }
+      if (refused.length === 1 && typeof fields.channel === 'string') channel = fields.channel;
+    }
+    // A lone request is refused as the original protocol has it; several in one reply.
+    if (requestIds.length <= 1) connection.send(encodeError(error, requestIds[0], channel));
+    else connection.send(encodeError(error, undefined, undefined, requestIds));
+  }
+
+  private receiveOne(connection: Connection, message: unknown, nonFinite: boolean): void {
     const request = parseRequest(message);
     if (isInvalidRequest(request)) {
-      this.reject(
-        connection,
-        new ProtocolError(request.invalid),
-        request.requestId,
-        request.channel,
+      connection.send(
+        encodeError(new ProtocolError(request.invalid), request.requestId, request.channel),
       );
       return;
     }
     const requestId = 'requestId' in request ? request.requestId : undefined;
     const channel = 'channel' in request ? request.channel : undefined;
+    let reply: Reply = (json) => connection.send(json);
     try {
       this.claim(connection, request.clientId);
-      this.handle(connection, request);
+      if (connection.session && requestId !== undefined && MUTATIONS.has(request.type)) {
+        const first = connection.session.begin(requestId, connection);
+        if (!first) return; // sent again: answered with its first outcome, never applied twice
+        reply = first;
+      }
+      if (nonFinite && 'data' in request && holdsNonFinite(request.data)) {
+        throw new TypeError(
+          `${request.type}(): data must be a JSON value: it holds a number too large for JSON, which parses as Infinity`,
+        );
+      }
+      this.handle(connection, request, reply);
     } catch (error) {
-      this.reject(connection, error, requestId, channel);
+      reply(encodeError(error, requestId, channel));
     }
   }
 
@@ -364,33 +409,20 @@ export class Hub implements MessageSink {
     this.owners.set(clientId, connection);
   }
 
-  private handle(connection: Connection, request: Request): void {
+  /**
+   * Serves one typed request. It either throws before anything changed or replies (now or, for a
+   * persisted channel, once saved), never both.
+   */
+  private handle(connection: Connection, request: Request, reply: Reply): void {
     switch (request.type) {
       case 'hello':
-        if (request.version !== PROTOCOL_VERSION) {
-          throw new VersionMismatchError(
-            `the hub speaks protocol version ${PROTOCOL_VERSION}, the tab speaks ${request.version}: ` +
-              'serve the worker script under a URL named by version so each deploy gets its own worker',
-          );
-        }
-        connection.acceptsBatch = request.features?.includes(FEATURE_BATCH) ?? false;
-        if (request.features?.includes(FEATURE_CLEARED) === true) this.hearsCleared.add(connection);
-        if (request.lock !== undefined) this.watch(connection, request.lock);
-        connection.send(
-          JSON.stringify({
-            type: 'welcome',
-            requestId: request.requestId,
-            version: PROTOCOL_VERSION,
-            instanceId: this.instanceId,
-            features: [FEATURE_BATCH],
-          }),
-        );
+        this.hello(connection, request);
         return;
       case 'bye':
         this.disconnect(connection);
         return;
       case 'ping':
-        connection.send(
+        reply(
           JSON.stringify({
             type: 'pong',
             requestId: request.requestId,
@@ -398,33 +430,15 @@ export class Hub implements MessageSink {
           }),
         );
         return;
-      case 'restore': {
-        this.checkChannelName(request.channel, request.type);
-        const json = this.checkPayload(JSON.stringify(request.data));
-        const current = this.store.get(request.channel)?.value$.value;
-        // Only offers compete with offers: a value published at this hub is newer than any of them. A
-        // persisted channel takes none: every value a tab saw was saved first, so the disk is newer.
-        if (
-          !this.isPersisted(request.channel) &&
-          (current === undefined || (current.restored === true && request.seq > current.seq))
-        ) {
-          const channel = this.store.ensure(request.channel);
-          this.fanOut(channel, { json, seq: request.seq, restored: true });
-        }
-        connection.send(ack('restored', request.channel, request.requestId));
-        return;
-      }
       case 'stats':
-        connection.send(
-          JSON.stringify({ type: 'stats', requestId: request.requestId, data: this.stats() }),
-        );
+        reply(JSON.stringify({ type: 'stats', requestId: request.requestId, data: this.stats() }));
         return;
       case 'subscribe': {
         this.checkChannelName(request.channel, request.type);
-        const channel = this.store.ensure(request.channel);
+        const channel = this.ledger.store.ensure(request.channel);
         if (!connection.subscriptions.has(request.channel)) {
           if (connection.subscriptions.size >= this.limits.maxSubscriptionsPerClient) {
-            this.store.release(channel);
+            this.ledger.store.release(channel);
             throw new LimitError(
               `subscription limit reached: this tab has ${this.limits.maxSubscriptionsPerClient} subscriptions (limits.maxSubscriptionsPerClient)`,
             );
@@ -432,61 +446,66 @@ export class Hub implements MessageSink {
           connection.subscriptions.add(request.channel);
           channel.addSubscriber(connection);
         }
-        connection.send(ack('subscribed', request.channel, request.requestId));
         const value = channel.value$.value;
+        reply(encodeAck('subscribed', request.channel, request.requestId, value?.seq));
         if (value !== undefined) {
-          this.delivered++;
-          connection.send(dataMessage(channel.name, value));
+          this.ledger.delivered++;
+          connection.send(encodeData(channel.name, value.json, value.seq));
         }
         return;
       }
       case 'unsubscribe': {
-        const channel = this.store.get(request.channel);
+        const channel = this.ledger.store.get(request.channel);
         if (channel && connection.subscriptions.delete(request.channel)) {
           channel.removeSubscriber(connection);
-          this.store.release(channel);
+          this.ledger.store.release(channel);
         }
-        connection.send(ack('unsubscribed', request.channel, request.requestId));
+        reply(encodeAck('unsubscribed', request.channel, request.requestId));
         return;
       }
       case 'publish': {
         this.checkChannelName(request.channel, request.type);
         const json = this.checkPayload(JSON.stringify(request.data));
         const { channel, requestId } = request;
-        if (this.isPersisted(channel)) {
-          this.save(channel, json, (error) =>
+        this.ledger.publish(channel, json, (error) =>
+          reply(
             error
-              ? this.reject(connection, error, requestId, channel)
-              : connection.send(ack('published', channel, requestId)),
-          );
-          return;
-        }
-        this.commit(this.store.ensure(channel), json);
-        connection.send(ack('published', channel, requestId));
+              ? encodeError(error, requestId, channel)
+              : encodeAck('published', channel, requestId),
+          ),
+        );
         return;
       }
       case 'get': {
         const { channel, requestId } = request;
         const answer = (): void => {
-          const value = this.store.get(channel)?.value$.value;
-          connection.send(
+          const value = this.ledger.store.get(channel)?.value$.value;
+          reply(
             value === undefined
-              ? `{"type":"data","channel":${JSON.stringify(channel)}${requestIdField(requestId)}}`
-              : dataMessage(channel, value, requestId),
+              ? encodeNoData(channel, requestId)
+              : encodeData(channel, value.json, value.seq, requestId),
           );
         };
         // A tab reads its own writes: a get waits for the channel's pending saves.
-        if (this.writes && this.isPersisted(channel)) this.writes.afterWrites(channel, answer);
-        else answer();
+        this.ledger.afterWrites(channel, answer);
         return;
       }
       case 'clear': {
         this.checkChannelName(request.channel, request.type);
         const { channel, requestId } = request;
-        this.clearChannel(channel, (error) =>
-          error
-            ? this.reject(connection, error, requestId, channel)
-            : connection.send(ack('cleared', channel, requestId)),
+        this.ledger.clear(channel, (error, seq) =>
+          reply(
+            error ? encodeError(error, requestId, channel) : encodeCleared(channel, seq, requestId),
+          ),
+        );
+        return;
+      }
+      case 'restore': {
+        this.checkChannelName(request.channel, request.type);
+        const json = this.checkPayload(JSON.stringify(request.data));
+        const { channel, requestId } = request;
+        this.ledger.offer(channel, json, request.seq, () =>
+          reply(encodeAck('restored', channel, requestId)),
         );
         return;
       }
@@ -497,68 +516,87 @@ export class Hub implements MessageSink {
     }
   }
 
-  private isPersisted(channel: string): boolean {
-    return this.persists?.(channel) ?? false;
+  private hello(connection: Connection, request: Extract<Request, { type: 'hello' }>): void {
+    if (request.version !== PROTOCOL_VERSION) {
+      throw new VersionMismatchError(
+        `the hub speaks protocol version ${PROTOCOL_VERSION}, the tab speaks ${request.version}: ` +
+          'serve the worker script under a URL named by version so each deploy gets its own worker',
+      );
+    }
+    const features = request.features ?? [];
+    connection.acceptsBatch = features.includes(FEATURE_BATCH);
+    connection.hearsCleared = features.includes(FEATURE_CLEARED);
+    if (request.lock !== undefined) this.watch(connection, request.lock);
+    if (request.session !== undefined) {
+      connection.session = this.sessions.attach(request.session, connection);
+    }
+    const welcome = (): void =>
+      connection.send(
+        encodeWelcome({
+          requestId: request.requestId,
+          version: PROTOCOL_VERSION,
+          instanceId: this.instanceId,
+          features: [FEATURE_BATCH],
+          lock: this.lifeLock,
+          limits: this.wireLimits,
+        }),
+      );
+    if (this.welcomesWaiting) this.welcomesWaiting.push(welcome);
+    else welcome();
   }
 
   /**
-   * Saves a persisted channel's new value, then publishes it; `done` runs after, with the error when the
-   * save failed (nothing changed then). The channel is made first, so that a full hub refuses the
-   * publish with `LimitError` before anything is written.
+   * Takes the Web Lock this hub holds until its context dies: the browser grants it to a waiting tab
+   * only then, whatever ended the hub (the worker crashed or was killed, the elected leader's tab went).
+   * Welcomes wait for it, which takes a task or two at the start, so that every tab can watch it.
    */
-  private save(
-    name: string,
-    json: string,
-    done: (error: PersistenceError | undefined) => void,
-  ): void {
-    this.store.ensure(name);
-    this.writes!.write(name, json, (error) => {
-      if (error !== undefined) {
-        const channel = this.store.get(name);
-        if (channel) this.store.release(channel);
-        done(saveFailed('publish', name, error));
-        return;
-      }
-      // The channel may have been let go meanwhile: made first, it had no value to keep it.
-      this.commit(this.store.get(name) ?? this.store.ensure(name), json);
-      done(undefined);
-    });
+  private holdLifeLock(): void {
+    if (!this.locks) return;
+    const name = `shared-channels:hub:${this.instanceId}`;
+    const waiting: Array<() => void> = [];
+    this.welcomesWaiting = waiting;
+    const sendWelcomes = (): void => {
+      this.welcomesWaiting = undefined;
+      for (const welcome of waiting) welcome();
+    };
+    this.locks
+      .request(
+        name,
+        () =>
+          new Promise<void>((release) => {
+            this.releaseLifeLock = release;
+            this.lifeLock = name;
+            sendWelcomes();
+            if (this.closed) release();
+          }),
+      )
+      .catch(() => {
+        // The lock manager refused (a context being torn down): tabs watch this hub with pings.
+        if (this.welcomesWaiting === waiting) sendWelcomes();
+      });
   }
 
-  /** Deletes a channel's value: on disk first when it persists, then in memory, telling subscribers. */
-  private clearChannel(name: string, done: (error: PersistenceError | undefined) => void): void {
-    if (!this.writes || !this.isPersisted(name)) {
-      this.forget(name);
-      done(undefined);
-      return;
-    }
-    this.writes.write(name, null, (error) => {
-      if (error !== undefined) {
-        done(saveFailed('clear', name, error));
-        return;
-      }
-      this.forget(name);
-      done(undefined);
+  /** Runs a worker-side call now, or in its turn when messages that came first are still waiting. */
+  private inTurn(run: () => Promise<void>): Promise<void> {
+    const backlog = this.backlog;
+    if (!backlog) return run();
+    return new Promise<void>((resolve, reject) => {
+      backlog.push(() => {
+        try {
+          run().then(resolve, reject);
+        } catch (error) {
+          reject(error as Error);
+        }
+      });
     });
-  }
-
-  /** Drops a channel's value in memory and pushes `cleared` to the subscribers that understand it. */
-  private forget(name: string): void {
-    const channel = this.store.get(name);
-    if (channel?.value$.value === undefined) return;
-    const message = `{"type":"cleared","channel":${JSON.stringify(name)}}`;
-    for (const subscriber of channel.subscribers ?? []) {
-      if (this.hearsCleared.has(subscriber)) subscriber.send(message);
-    }
-    channel.value$.next(undefined);
-    this.store.release(channel);
   }
 
   /**
-   * Reads the stored values into their channels, then lets writes begin and handles what waited. A value
-   * the hub cannot serve (its JSON no longer parses, it breaks a limit) is skipped with a warning.
+   * Reads the stored values into their channels, then lets writes begin and handles what waited, in the
+   * order it came. A value the hub cannot serve (its JSON no longer parses, it breaks a limit) is skipped
+   * with a warning.
    */
-  private async load(persistence: Persistence, writes: WriteQueue): Promise<void> {
+  private async load(persistence: Persistence): Promise<void> {
     let stored: ReadonlyMap<string, string> = new Map();
     let failure: PersistenceError | undefined;
     try {
@@ -572,50 +610,17 @@ export class Hub implements MessageSink {
             });
       console.warn(`[shared-channels] ${failure.message}; serving without them`);
     }
-    for (const [name, json] of stored) {
-      try {
-        // A channel stored under another persist setting stays on disk, unserved.
-        if (!this.isPersisted(name)) continue;
-        this.checkChannelName(name, 'load');
-        this.checkPayload(json);
-        JSON.parse(json);
-        this.store.ensure(name).value$.next({ json, seq: 1 });
-      } catch (error) {
-        console.warn(
-          `[shared-channels] skipped the stored value of channel ${JSON.stringify(name)}: ${describeError(error)}`,
-        );
-      }
-    }
-    writes.start();
+    this.ledger.load(stored, (name, json) => {
+      this.checkChannelName(name, 'load');
+      this.checkPayload(json);
+    });
     const backlog = this.backlog ?? [];
     this.backlog = undefined;
-    for (const [connection, raw] of backlog) {
-      if (this.connections.has(connection)) this.receive(connection, raw);
+    for (const entry of backlog) {
+      if (typeof entry === 'function') entry();
+      else if (this.connections.has(entry[0])) this.receive(entry[0], entry[1]);
     }
     if (failure) throw failure;
-  }
-
-  /** Accepts a published value: the next sequence number, the counters, and the fan-out. */
-  private commit(channel: Channel<Connection>, json: string): void {
-    channel.published++;
-    channel.lastPublished = Date.now();
-    this.published++;
-    this.fanOut(channel, { json, seq: (channel.value$.value?.seq ?? 0) + 1 });
-  }
-
-  /**
-   * Stores a value and pushes it, serialised once, to every subscriber (in the order they came). Tabs are
-   * sent the value before worker-side observers see it: an observer that publishes in reply must not
-   * overtake the value it replies to.
-   */
-  private fanOut(channel: Channel<Connection>, value: ChannelValue): void {
-    const subscribers = channel.subscribers;
-    if (subscribers !== undefined && subscribers.length > 0) {
-      const message = dataMessage(channel.name, value);
-      for (const subscriber of subscribers) subscriber.send(message);
-      this.delivered += subscribers.length;
-    }
-    channel.value$.next(value);
   }
 
   /**
@@ -650,46 +655,4 @@ export class Hub implements MessageSink {
       );
     }
   }
-
-  /** Answers a request the hub could not serve, on its own port only. */
-  private reject(
-    connection: Connection,
-    error: unknown,
-    requestId?: number | string,
-    channel?: string,
-  ): void {
-    const { name, message } = toWire(error);
-    connection.send(JSON.stringify({ type: 'error', error: message, name, channel, requestId }));
-  }
-}
-
-/** `Name: message`, for warnings and wrapped errors. */
-function describeError(error: unknown): string {
-  const { name, message } = toWire(error);
-  return `${name}: ${message}`;
-}
-
-function saveFailed(call: 'publish' | 'clear', channel: string, error: unknown): PersistenceError {
-  const reason = error instanceof PersistenceError ? error.message : describeError(error);
-  return new PersistenceError(
-    `${call}(${JSON.stringify(channel)}): not saved, so nothing changed: ${reason}`,
-    { cause: error },
-  );
-}
-
-function ack(
-  type: AckResponse['type'] | 'cleared',
-  channel: string,
-  requestId: number | string,
-): string {
-  return `{"type":"${type}","channel":${JSON.stringify(channel)}${requestIdField(requestId)}}`;
-}
-
-function isBatch(message: unknown): message is { type: 'batch'; messages: unknown[] } {
-  return (
-    typeof message === 'object' &&
-    message !== null &&
-    (message as { type?: unknown }).type === 'batch' &&
-    Array.isArray((message as { messages?: unknown }).messages)
-  );
 }

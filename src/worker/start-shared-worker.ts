@@ -7,6 +7,8 @@ interface ConnectEvent {
 }
 interface SharedWorkerScope {
   addEventListener(type: 'connect', listener: (event: ConnectEvent) => void): void;
+  /** The name the tabs gave the worker (`new SharedWorker(url, { name })`). */
+  readonly name?: string;
 }
 
 /**
@@ -25,7 +27,8 @@ export function startSharedWorker(options: HubOptions = {}): Hub {
   if (!('onconnect' in globalThis)) {
     throw new TypeError('startSharedWorker(): must be called inside a SharedWorker');
   }
-  const hub = new Hub(options);
+  // Hubs of one origin with different worker names keep their persisted channels apart.
+  const hub = new Hub(scope.name ? { name: scope.name, ...options } : options);
   scope.addEventListener('connect', (event) => {
     for (const port of event.ports) hub.connect(port);
   });

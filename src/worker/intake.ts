@@ -1,0 +1,78 @@
+import { LimitError, ProtocolError } from '../errors.js';
+import { hasNonFiniteNumber } from '../json.js';
+import { describe, isRecord } from '../protocol.js';
+import { peekRequestId } from '../wire.js';
+
+/** Room for a message's own fields around the largest value it may carry (clientId, channel, ids). */
+export const ENVELOPE = 4096;
+
+/** The smallest a batch may always be, so tight value limits do not make tabs send one request a hop. */
+const MIN_BATCH = 64 * 1024;
+
+/** The largest message a hub with this value limit reads, a batch included. */
+export function maxMessageFor(maxPayload: number): number {
+  return Math.max(maxPayload, MIN_BATCH) + ENVELOPE;
+}
+
+/** A message the hub could read: its requests in order, and what the client says it has settled. */
+export interface OpenedMessage {
+  readonly requests: readonly unknown[];
+  /** The client settled every request it numbered up to this (see `Session.forgetThrough`). */
+  readonly settled: number | undefined;
+  /**
+   * True when the text holds a number JSON parsing turned into Infinity (`1e400`): the requests carrying
+   * one must be refused, since their value would change on the way.
+   */
+  readonly nonFinite: boolean;
+}
+
+/** A message refused unread, with the requestId when one could be read at no cost. */
+export interface RefusedMessage {
+  readonly refused: Error;
+  readonly requestId?: number | string;
+}
+
+/**
+ * The first step of every message a port delivers: bound its size before parsing (parsing is the costly
+ * part of a flood), parse it, and unwrap a batch. Costs O(1) for a message it refuses, and one parse for
+ * one it reads.
+ */
+export function openMessage(raw: unknown, maxMessage: number): OpenedMessage | RefusedMessage {
+  if (typeof raw !== 'string') {
+    return { refused: new ProtocolError(`message must be a JSON string, got ${describe(raw)}`) };
+  }
+  if (raw.length > maxMessage) {
+    const refused = new LimitError(
+      `payload limit exceeded: message of ${raw.length} characters (the hub reads at most ${maxMessage}; limits.maxPayload)`,
+    );
+    // A batch's first requestId is one request's among many: only a lone request is named.
+    const lone = !raw.slice(0, 64).includes('"batch"');
+    const requestId = lone ? peekRequestId(raw) : undefined;
+    return requestId === undefined ? { refused } : { refused, requestId };
+  }
+  let message: unknown;
+  try {
+    message = JSON.parse(raw);
+  } catch {
+    return { refused: new ProtocolError('message is not valid JSON') };
+  }
+  const settled =
+    isRecord(message) &&
+    typeof message.settled === 'number' &&
+    Number.isSafeInteger(message.settled)
+      ? message.settled
+      : undefined;
+  const batch =
+    isRecord(message) && message.type === 'batch' && Array.isArray(message.messages)
+      ? message.messages
+      : undefined;
+  return { requests: batch ?? [message], settled, nonFinite: hasNonFiniteNumber(raw) };
+}
+
+/** True when `value`, parsed from JSON, holds a number JSON could not write back (Infinity). */
+export function holdsNonFinite(value: unknown): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(holdsNonFinite);
+  return Object.values(value).some(holdsNonFinite);
+}
