@@ -48,7 +48,7 @@ export function toJson(value: unknown, call: string): string {
  */
 export function hasNonFiniteNumber(json: string, parsed?: unknown): boolean {
   if (!LARGE_EXPONENT.test(json) && !hasDigitRun(json, LONG_INTEGER)) return false;
-  return hasNonFinite(parsed === undefined ? JSON.parse(json) : parsed);
+  return holdsNonFiniteNumber(parsed === undefined ? JSON.parse(json) : parsed);
 }
 
 /*
@@ -85,8 +85,11 @@ function isDigit(code: number): boolean {
   return code >= 0x30 && code <= 0x39;
 }
 
-/** Looks for a non-finite number in a parsed JSON value, without recursion (JSON.parse nests deeper). */
-function hasNonFinite(root: unknown): boolean {
+/**
+ * True when a parsed JSON value holds a non-finite number (what `1e400` parses to). Without recursion:
+ * JSON.parse nests deeper than a recursive walk could go.
+ */
+export function holdsNonFiniteNumber(root: unknown): boolean {
   const stack: unknown[] = [root];
   while (stack.length > 0) {
     const value = stack.pop();
@@ -169,8 +172,8 @@ function refuse(value: unknown, call: string, failure: unknown): never {
       `${call}(): data must be a JSON value, got ${found.what}${where}${found.hint ?? ''}`,
     );
   }
-  // What JSON.stringify threw for a value with nothing wrong in it: a getter or toJSON that throws,
-  // or nesting deeper than the engine's stack.
+  // What JSON.stringify threw for a value with nothing wrong in it: a getter that throws, or nesting
+  // deeper than the engine's stack.
   throw new TypeError(
     `${call}(): data must be a JSON value: ${failure instanceof Error ? failure.message : String(failure)}`,
     { cause: failure },

@@ -259,7 +259,7 @@ describe('SharedWorkerClient', () => {
       [
         'a nested undefined',
         { a: undefined },
-        'publish(): data must be a JSON value, got undefined at key "a"',
+        'publish(): data must be a JSON value, got undefined at data.a',
       ],
     ])('should refuse %s with a TypeError before sending anything', async (_, data, message) => {
       const { client, sent } = recordingClient(testHub);
@@ -273,7 +273,7 @@ describe('SharedWorkerClient', () => {
       const cyclic: Record<string, unknown> = {};
       cyclic.self = cyclic;
       expect(() => client.publish('bad', cyclic)).toThrow(
-        /^publish\(\): data must be a JSON value: /,
+        /^publish\(\): data must be a JSON value, got a circular reference at data\.self/,
       );
     });
 

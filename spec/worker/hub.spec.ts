@@ -1107,7 +1107,7 @@ describe('Hub', () => {
         expect(tab.take()).toEqual([
           { type: 'published', channel: 'a', requestId: 1 },
           { type: 'published', channel: 'b', requestId: 2 },
-          { ...rateError, requestId: 3 },
+          { ...rateError, channel: 'c', requestId: 3 },
         ]);
         expect(hub.get('a')).toBe(1);
         expect(hub.get('b')).toBe(2);
@@ -1376,7 +1376,7 @@ describe('Hub', () => {
         'a nested BigInt',
         'a',
         { n: BigInt(1) },
-        'publish(): data must be a JSON value, got 1 (bigint) at key "n"',
+        'publish(): data must be a JSON value, got 1 (bigint) at data.n',
       ],
       ['an empty channel', '', 1, 'publish(): channel must be a non-empty string, got "" (string)'],
       [

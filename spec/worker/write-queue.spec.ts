@@ -22,6 +22,38 @@ class ManualPersistence implements Persistence {
   close(): void {}
 }
 
+/**
+ * A Persistence that fails, like a full disk, every transaction holding a change it refuses, and
+ * commits the others at once; it records every transaction tried and every one committed.
+ */
+class QuotaPersistence implements Persistence {
+  readonly attempts: Array<Map<string, string | null>> = [];
+  readonly committed: Array<Map<string, string | null>> = [];
+
+  constructor(private readonly refuses: (channel: string, json: string | null) => boolean) {}
+
+  /** What is on disk: every committed change, the later winning. */
+  get stored(): Map<string, string | null> {
+    return new Map(this.committed.flatMap((changes) => [...changes]));
+  }
+
+  load(): Promise<ReadonlyMap<string, string>> {
+    return Promise.resolve(new Map());
+  }
+
+  write(changes: ReadonlyMap<string, string | null>): Promise<void> {
+    const copy = new Map(changes);
+    this.attempts.push(copy);
+    if ([...copy].some(([channel, json]) => this.refuses(channel, json))) {
+      return Promise.reject(new Error('quota exceeded'));
+    }
+    this.committed.push(copy);
+    return Promise.resolve();
+  }
+
+  close(): void {}
+}
+
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('WriteQueue', () => {
@@ -121,6 +153,177 @@ describe('WriteQueue', () => {
     brokenQueue.write('b', '1', settle('b'));
     await tick();
     expect(log).toEqual(['a: thrown', 'b: the write failed']);
+  });
+
+  describe('when a transaction of several channels fails', () => {
+    const bigFails = (): QuotaPersistence => new QuotaPersistence((channel) => channel === 'big');
+
+    it('should fail only the change that fails on its own, and commit the others', async () => {
+      const quota = bigFails();
+      const retrying = new WriteQueue(quota);
+      retrying.start();
+      retrying.write('a', '1', settle('a'));
+      retrying.write('big', '2', settle('big'));
+      retrying.write('c', '3', settle('c'));
+      await tick();
+      expect(log).toEqual(['a', 'big: quota exceeded', 'c']);
+      expect(quota.attempts[0]).toEqual(
+        new Map([
+          ['a', '1'],
+          ['big', '2'],
+          ['c', '3'],
+        ]),
+      );
+      expect(quota.stored).toEqual(
+        new Map([
+          ['a', '1'],
+          ['c', '3'],
+        ]),
+      );
+    });
+
+    it('should write the halves apart, in the order the changes were queued', async () => {
+      const quota = bigFails();
+      const retrying = new WriteQueue(quota);
+      retrying.start();
+      for (const channel of ['a', 'b', 'big', 'd']) retrying.write(channel, '1', settle(channel));
+      await tick();
+      expect(quota.attempts.map((changes) => [...changes.keys()])).toEqual([
+        ['a', 'b', 'big', 'd'],
+        ['a', 'b'],
+        ['big', 'd'],
+        ['big'],
+        ['d'],
+      ]);
+      expect(log).toEqual(['a', 'b', 'big: quota exceeded', 'd']);
+    });
+
+    it('should give every change of a channel in the batch the outcome of its last one', async () => {
+      const quota = new QuotaPersistence((_, json) => json === 'too big');
+      const retrying = new WriteQueue(quota);
+      retrying.start();
+      retrying.write('a', '1', settle('a1'));
+      retrying.write('b', '1', settle('b'));
+      retrying.write('a', 'too big', settle('a too big'));
+      retrying.write('c', '1', settle('c1'));
+      retrying.write('c', '2', settle('c2'));
+      await tick();
+      expect(log).toEqual(['a1: quota exceeded', 'b', 'a too big: quota exceeded', 'c1', 'c2']);
+      expect(quota.stored).toEqual(
+        new Map([
+          ['b', '1'],
+          ['c', '2'],
+        ]),
+      );
+    });
+
+    it('should settle in queue order once the retries are done, and only then write the next batch', async () => {
+      queue.start();
+      queue.write('a', '1', settle('a'));
+      queue.write('big', '1', settle('big'));
+      queue.write('c', '1', settle('c'));
+      await tick();
+      persistence.writes[0]!.fail(new Error('quota exceeded'));
+      await tick();
+      queue.write('later', '1', settle('later'));
+      await tick();
+      // Never two transactions at once: the retry of [a, big] is in flight, 'later' waits.
+      expect(persistence.writes.map((write) => [...write.changes.keys()])).toEqual([
+        ['a', 'big', 'c'],
+        ['a', 'big'],
+      ]);
+      persistence.writes[1]!.fail(new Error('quota exceeded'));
+      await tick();
+      persistence.writes[2]!.commit(); // a
+      await tick();
+      persistence.writes[3]!.fail(new Error('quota exceeded')); // big
+      await tick();
+      expect(log).toEqual([]);
+      persistence.writes[4]!.commit(); // c
+      await tick();
+      expect(log).toEqual(['a', 'big: quota exceeded', 'c']);
+      expect(persistence.writes.map((write) => [...write.changes.keys()])).toEqual([
+        ['a', 'big', 'c'],
+        ['a', 'big'],
+        ['a'],
+        ['big'],
+        ['c'],
+        ['later'],
+      ]);
+      persistence.writes[5]!.commit();
+      await tick();
+      expect(log).toEqual(['a', 'big: quota exceeded', 'c', 'later']);
+    });
+
+    it('should run afterWrites() for a channel being retried once its outcome is known', async () => {
+      queue.start();
+      queue.write('a', '1', settle('a'));
+      queue.write('big', '1', settle('big'));
+      await tick();
+      persistence.writes[0]!.fail(new Error('quota exceeded'));
+      await tick();
+      expect(persistence.writes).toHaveLength(2); // the retry of 'a' alone
+      queue.afterWrites('big', () => log.push('read big'));
+      queue.afterWrites('a', () => log.push('read a'));
+      queue.afterWrites('other', () => log.push('read other'));
+      expect(log).toEqual(['read other']);
+      persistence.writes[1]!.commit();
+      await tick();
+      persistence.writes[2]!.fail(new Error('quota exceeded'));
+      await tick();
+      expect(log).toEqual(['read other', 'a', 'big: quota exceeded', 'read big', 'read a']);
+    });
+  });
+
+  describe('when a settle throws', () => {
+    let consoleError: jest.SpyInstance;
+
+    beforeEach(() => {
+      consoleError = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    });
+
+    afterEach(() => {
+      consoleError.mockRestore();
+    });
+
+    it('should still run the other settles of the batch, and report the error', async () => {
+      const thrown = new Error('a bug in a settle');
+      queue.start();
+      queue.write('a', '1', () => {
+        throw thrown;
+      });
+      queue.write('b', '1', settle('b'));
+      queue.afterWrites('a', () => log.push('read a'));
+      await tick();
+      persistence.writes[0]!.commit();
+      await tick();
+      expect(log).toEqual(['b', 'read a']);
+      expect(consoleError).toHaveBeenCalledTimes(1);
+      expect(consoleError).toHaveBeenCalledWith(
+        expect.stringMatching(/^\[shared-channels\] /),
+        thrown,
+      );
+    });
+
+    it('should still write and settle the batches after', async () => {
+      queue.start();
+      queue.write('a', '1', () => {
+        throw new Error('a bug in a settle');
+      });
+      await tick();
+      queue.write('a', '2', settle('a2'));
+      persistence.writes[0]!.fail(new Error('quota exceeded'));
+      await tick();
+      expect(persistence.writes).toHaveLength(2);
+      persistence.writes[1]!.commit();
+      await tick();
+      expect(log).toEqual(['a2']);
+      queue.write('b', '1', settle('b'));
+      await tick();
+      persistence.writes[2]!.commit();
+      await tick();
+      expect(log).toEqual(['a2', 'b']);
+    });
   });
 
   describe('.afterWrites()', () => {

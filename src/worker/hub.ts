@@ -1,7 +1,7 @@
 import { Observable, filter, map } from 'rxjs';
 import { LimitError, PersistenceError, ProtocolError, VersionMismatchError } from '../errors.js';
 import { randomId } from '../id.js';
-import { toJson } from '../json.js';
+import { holdsNonFiniteNumber, toJson } from '../json.js';
 import { IndexedDbPersistence } from '../persistence/indexed-db-persistence.js';
 import { MemoryPersistence } from '../persistence/memory-persistence.js';
 import type { Persistence } from '../persistence/persistence.js';
@@ -30,7 +30,7 @@ import {
 import { ChannelLedger, describeError } from './channel-ledger.js';
 import type { ChannelValue } from './channel-store.js';
 import { Connection, type MessageSink } from './connection.js';
-import { holdsNonFinite, maxMessageFor, openMessage } from './intake.js';
+import { maxMessageFor, openMessage } from './intake.js';
 import { resolveLimits, type HubLimits } from './limits.js';
 import { createPersistFilter, type PersistOption } from './persist-filter.js';
 import { Sessions } from './sessions.js';
@@ -328,14 +328,20 @@ export class Hub implements MessageSink {
     }
     if (opened.settled !== undefined) connection.session?.forgetThrough(opened.settled);
     const { requests } = opened;
-    const granted = connection.take(requests.length);
-    for (let index = 0; index < granted; index++) {
+    // The handshake and the goodbye, once per connection, are not counted against the allowance.
+    let counted = 0;
+    for (const request of requests) if (!isControl(request)) counted++;
+    let allowance = connection.take(counted);
+    const refused: unknown[] = [];
+    for (const request of requests) {
       if (!this.connections.has(connection)) return; // it said bye: the rest of its batch goes unread
-      this.receiveOne(connection, requests[index], opened.nonFinite);
+      if (isControl(request)) this.receiveOne(connection, request, opened.nonFinite);
+      else if (allowance > 0) {
+        allowance--;
+        this.receiveOne(connection, request, opened.nonFinite);
+      } else refused.push(request);
     }
-    if (granted < requests.length && this.connections.has(connection)) {
-      this.refuseOverRate(connection, requests.slice(granted));
-    }
+    if (refused.length > 0) this.refuseOverRate(connection, refused);
   }
 
   /** One reply for every request over the rate allowance: O(1) work per request, nothing applied. */
@@ -382,7 +388,7 @@ export class Hub implements MessageSink {
         if (!first) return; // sent again: answered with its first outcome, never applied twice
         reply = first;
       }
-      if (nonFinite && 'data' in request && holdsNonFinite(request.data)) {
+      if (nonFinite && 'data' in request && holdsNonFiniteNumber(request.data)) {
         throw new TypeError(
           `${request.type}(): data must be a JSON value: it holds a number too large for JSON, which parses as Infinity`,
         );
@@ -655,4 +661,9 @@ export class Hub implements MessageSink {
       );
     }
   }
+}
+
+/** True for a `hello` or a `bye`: what a well-behaved connection sends once. */
+function isControl(request: unknown): boolean {
+  return isRecord(request) && (request.type === 'hello' || request.type === 'bye');
 }

@@ -66,13 +66,5 @@ export function openMessage(raw: unknown, maxMessage: number): OpenedMessage | R
     isRecord(message) && message.type === 'batch' && Array.isArray(message.messages)
       ? message.messages
       : undefined;
-  return { requests: batch ?? [message], settled, nonFinite: hasNonFiniteNumber(raw) };
-}
-
-/** True when `value`, parsed from JSON, holds a number JSON could not write back (Infinity). */
-export function holdsNonFinite(value: unknown): boolean {
-  if (typeof value === 'number') return !Number.isFinite(value);
-  if (typeof value !== 'object' || value === null) return false;
-  if (Array.isArray(value)) return value.some(holdsNonFinite);
-  return Object.values(value).some(holdsNonFinite);
+  return { requests: batch ?? [message], settled, nonFinite: hasNonFiniteNumber(raw, message) };
 }
