@@ -1,7 +1,6 @@
 import {
   BehaviorSubject,
   Observable,
-  Subject,
   distinctUntilChanged,
   type Observer,
   type Subscriber,
@@ -25,6 +24,7 @@ import {
   type WorkerSource,
 } from './open-endpoint.js';
 import { PendingRequests, type PendingRequest } from './pending-requests.js';
+import { RemoteChannel } from './remote-channel.js';
 
 /**
  * Channel names and their value types, e.g. `{ prices: Prices; note: string }`. Without one, every
@@ -84,28 +84,6 @@ const RECONNECT_DELAYS = [0, 250, 1_000, 2_500, 5_000];
 type RequestType = 'subscribe' | 'unsubscribe' | 'publish' | 'get' | 'stats' | 'restore' | 'clear';
 
 const MUTATIONS: ReadonlySet<string> = new Set(MUTATION_TYPES);
-
-/** One channel this tab subscribes to: its local subscribers share one subscription on the wire. */
-class RemoteChannel {
-  readonly values$ = new Subject<unknown>();
-  subscribers = 0;
-  /** True once the hub confirmed the subscription; values pushed before that belong to an older one. */
-  live = false;
-  hasValue = false;
-  value: unknown = undefined;
-  /** The hub's sequence number of `value`; older or repeated pushes are dropped. */
-  seq = 0;
-  /**
-   * After a reconnect to a new hub, the value this tab already showed, as JSON: the hub's first push
-   * repeats it when nothing changed, and a repeat is not news to the subscribers that saw it.
-   */
-  resync: string | undefined = undefined;
-  /**
-   * Subscribers that came while the channel was being subscribed again after a reconnect: they were not
-   * given the tab's copy (it may be stale), so they get the hub's first push even when it is a repeat.
-   */
-  readonly awaiting = new Set<Observer<unknown>>();
-}
 
 function checkChannel(name: unknown, call: string): asserts name is string {
   if (typeof name !== 'string' || name === '') {
@@ -401,20 +379,15 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
       this.channels.set(name, channel);
       this.subscribeOnWire(name, channel);
     }
-    channel.subscribers++;
-    if (channel.live && channel.hasValue) subscriber.next(channel.value);
-    else if (channel.hasValue) channel.awaiting.add(subscriber);
-    const subscription = channel.values$.subscribe(subscriber);
+    const detach = channel.attach(subscriber);
     const attached = channel;
     return () => {
-      subscription.unsubscribe();
-      attached.awaiting.delete(subscriber);
+      detach();
       this.detach(name, attached);
     };
   }
 
   private detach(name: string, channel: RemoteChannel): void {
-    channel.subscribers--;
     if (channel.subscribers > 0 || this.channels.get(name) !== channel) return;
     this.channels.delete(name);
     if (!this.closedBy) this.request('unsubscribe', name, undefined).catch(ignore);
@@ -426,8 +399,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
    */
   private subscribeOnWire(name: string, channel: RemoteChannel): void {
     this.request('subscribe', name, undefined, '', (response) => {
-      channel.live = true;
-      if (response.type === 'subscribed' && response.seq === undefined) this.empty(channel);
+      channel.subscribed(response.type === 'subscribed' ? response.seq : undefined);
     }).catch((error: unknown) => {
       if (this.channels.get(name) === channel) this.channels.delete(name);
       channel.values$.error(error);
@@ -511,22 +483,16 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     // offer wins where the hub has not decided the channel itself), so that a `get` sent again below
     // finds the value that was there before. The same hub (it was only busy) needs no offer.
     for (const [name, channel] of this.channels) {
-      if (!channel.live || !channel.hasValue) continue;
-      if (sameHub) continue;
-      const json = JSON.stringify(channel.value);
-      channel.resync = json;
-      if (channel.seq > 0) {
-        this.request('restore', name, undefined, `,"data":${json},"seq":${channel.seq}`).catch(
-          ignore,
-        );
+      const offer = sameHub ? undefined : channel.offer();
+      if (offer) {
+        const fields = `,"data":${offer.json},"seq":${offer.seq}`;
+        this.request('restore', name, undefined, fields).catch(ignore);
       }
     }
     // Subscriptions before the requests sent again: a publish among them reaches this tab too.
     for (const [name, channel] of this.channels) {
       if (!channel.live) continue; // its subscribe request is among those sent again
-      channel.live = false;
-      // A new hub numbers anew; the same hub's numbers still tell a repeat from news.
-      if (!sameHub) channel.seq = 0;
+      channel.resubscribing(sameHub);
       this.subscribeOnWire(name, channel);
     }
     for (const { type, body } of resend) this.link.send(type, body); // oldest first
@@ -584,7 +550,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     switch (response.type) {
       case 'data':
         if (response.requestId === undefined)
-          this.push(response.channel, response.data, response.seq);
+          this.channels.get(response.channel)?.push(response.data, response.seq);
         else this.pending.settle(Number(response.requestId), response);
         return;
       case 'error':
@@ -596,8 +562,9 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
         }
         return;
       case 'cleared':
-        if (response.requestId === undefined) this.cleared(response.channel, response.seq);
-        else this.pending.settle(Number(response.requestId), response);
+        if (response.requestId === undefined) {
+          this.channels.get(response.channel)?.cleared(response.seq);
+        } else this.pending.settle(Number(response.requestId), response);
         return;
       case 'subscribed':
       case 'unsubscribed':
@@ -613,47 +580,6 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
         return unknown;
       }
     }
-  }
-
-  /**
-   * A value the hub pushed for a channel this tab subscribes to. Older values than the tab has are
-   * dropped; a repeat of what the tab showed (the first push after a reconnect, when nothing changed)
-   * reaches only the subscribers that came meanwhile.
-   */
-  private push(name: string, data: unknown, seq: number | undefined): void {
-    const channel = this.channels.get(name);
-    if (!channel?.live) return;
-    let repeat = seq !== undefined && seq <= channel.seq;
-    if (seq !== undefined && seq > channel.seq) channel.seq = seq;
-    if (channel.resync !== undefined) {
-      repeat ||= channel.resync === JSON.stringify(data);
-      channel.resync = undefined;
-    }
-    const awaiting = [...channel.awaiting];
-    channel.awaiting.clear();
-    if (repeat) {
-      for (const subscriber of awaiting) subscriber.next(data);
-      return;
-    }
-    channel.hasValue = true;
-    channel.value = data;
-    channel.values$.next(data);
-  }
-
-  /** The hub cleared a channel this tab subscribes to: no value until the next publish. */
-  private cleared(name: string, seq: number | undefined): void {
-    const channel = this.channels.get(name);
-    if (!channel?.live) return;
-    // Values numbered before the clear are older than it.
-    if (seq !== undefined && seq > channel.seq) channel.seq = seq;
-    this.empty(channel);
-  }
-
-  private empty(channel: RemoteChannel): void {
-    channel.hasValue = false;
-    channel.value = undefined;
-    channel.resync = undefined;
-    channel.awaiting.clear();
   }
 }
 

@@ -114,8 +114,12 @@ export class ChannelLedger {
     // A persisted channel with nothing on disk (the database was deleted, or could not be read) takes
     // the offer too, saved first like any value.
     channel.pendingWrites++;
+    channel.pendingOffers++;
+    channel.pendingOffer = Math.max(channel.pendingOffer, offerSeq);
     this.writes.write(name, json, (error) => {
       channel.pendingWrites--;
+      if (--channel.pendingOffers === 0) channel.pendingOffer = 0;
+      // Offers are saved and applied in the order they came, each higher than the one before.
       if (error === undefined) this.fanOut(channel, { json, seq: ++this.clock, offer: offerSeq });
       else this.store.release(channel);
       done();
@@ -194,9 +198,11 @@ export class ChannelLedger {
     if (this.tombstones.has(name)) return false;
     const channel = this.store.get(name);
     if (channel === undefined) return true;
-    if (channel.pendingWrites > 0) return false;
+    // A publish or a clear being saved is this hub's own decision, newer than any offer.
+    if (channel.pendingWrites > channel.pendingOffers) return false;
     const current = channel.value$.value;
-    return current === undefined || (current.offer !== undefined && offerSeq > current.offer);
+    if (current !== undefined && current.offer === undefined) return false;
+    return offerSeq > Math.max(current?.offer ?? 0, channel.pendingOffer);
   }
 }
 

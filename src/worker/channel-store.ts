@@ -30,6 +30,9 @@ export class Channel<Subscriber> {
   lastPublished: number | null = null;
   /** Changes of this channel being saved: the channel is kept until they are applied. */
   pendingWrites = 0;
+  /** Of those, offers (`restore`), and the highest old `seq` among them (0: none). */
+  pendingOffers = 0;
+  pendingOffer = 0;
 
   constructor(readonly name: string) {}
 

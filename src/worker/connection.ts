@@ -22,6 +22,8 @@ export class Connection {
   readonly subscriptions = new Set<string>();
   /** Set by the `hello` handshake: the client understands `batch` envelopes and the `instanceId` stamp. */
   acceptsBatch = false;
+  /** True once the port said `hello` (a port says it once). */
+  greeted = false;
   /** Set by `hello` for a client that announces its session: its changes are applied at most once. */
   session: Session | undefined = undefined;
   /** Set by `hello`: the client understands the `cleared` push. */

@@ -218,6 +218,7 @@ export class Hub implements MessageSink {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.lifeLock = undefined;
     this.releaseLifeLock?.();
     for (const connection of [...this.connections]) this.disconnect(connection);
   }
@@ -366,8 +367,11 @@ export class Hub implements MessageSink {
       if (refused.length === 1 && typeof fields.channel === 'string') channel = fields.channel;
     }
     // A lone request is refused as the original protocol has it; several in one reply.
-    if (requestIds.length <= 1) connection.send(encodeError(error, requestIds[0], channel));
-    else connection.send(encodeError(error, undefined, undefined, requestIds));
+    if (refused.length === 1) connection.send(encodeError(error, requestIds[0], channel));
+    else {
+      const named = requestIds.length > 0 ? requestIds : undefined;
+      connection.send(encodeError(error, undefined, undefined, named));
+    }
   }
 
   private receiveOne(connection: Connection, message: unknown, nonFinite: boolean): void {
@@ -529,6 +533,13 @@ export class Hub implements MessageSink {
           'serve the worker script under a URL named by version so each deploy gets its own worker',
       );
     }
+    // Once per connection: each hello may start a session and a lock watch, which a flood must not pile up.
+    if (connection.greeted) {
+      throw new ProtocolError(
+        'hello: this port already said hello; open a new port to start again',
+      );
+    }
+    connection.greeted = true;
     const features = request.features ?? [];
     connection.acceptsBatch = features.includes(FEATURE_BATCH);
     connection.hearsCleared = features.includes(FEATURE_CLEARED);

@@ -9,6 +9,8 @@ export const ENVELOPE = 4096;
 /** The smallest a batch may always be, so tight value limits do not make tabs send one request a hop. */
 const MIN_BATCH = 64 * 1024;
 
+const BATCH_START = /^\s*\{\s*"type"\s*:\s*"batch"/;
+
 /** The largest message a hub with this value limit reads, a batch included. */
 export function maxMessageFor(maxPayload: number): number {
   return Math.max(maxPayload, MIN_BATCH) + ENVELOPE;
@@ -46,7 +48,7 @@ export function openMessage(raw: unknown, maxMessage: number): OpenedMessage | R
       `payload limit exceeded: message of ${raw.length} characters (the hub reads at most ${maxMessage}; limits.maxPayload)`,
     );
     // A batch's first requestId is one request's among many: only a lone request is named.
-    const lone = !raw.slice(0, 64).includes('"batch"');
+    const lone = !BATCH_START.test(raw.slice(0, 64));
     const requestId = lone ? peekRequestId(raw) : undefined;
     return requestId === undefined ? { refused } : { refused, requestId };
   }
