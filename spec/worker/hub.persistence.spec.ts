@@ -189,7 +189,8 @@ describe('Hub (persistence)', () => {
       const tab = t.rawPort();
       tab.request({ type: 'subscribe', clientId: 'gone', channel: 'a', requestId: 1 });
       await settle();
-      const [connection] = (t.hub as unknown as { connections: Set<never> }).connections;
+      const [connection] = (t.hub as unknown as { tabs: { connections: Set<never> } }).tabs
+        .connections;
       t.hub.disconnect(connection!);
       persistence.finish(new Map());
       await t.hub.ready;

@@ -7,12 +7,10 @@ import { MemoryPersistence } from '../persistence/memory-persistence.js';
 import type { Persistence } from '../persistence/persistence.js';
 import {
   FEATURE_BATCH,
-  FEATURE_CLEARED,
   MUTATION_TYPES,
   PROTOCOL_VERSION,
   describe,
   isInvalidRequest,
-  isRecord,
   parseRequest,
   type Endpoint,
   type HubStats,
@@ -30,15 +28,12 @@ import {
 import { ChannelLedger, describeError } from './channel-ledger.js';
 import type { ChannelValue } from './channel-store.js';
 import { Connection, type MessageSink } from './connection.js';
-import { maxMessageFor, openMessage } from './intake.js';
-import { resolveLimits, type HubLimits } from './limits.js';
+import { encodeOverRate, isControl, maxMessageFor, openMessage } from './intake.js';
+import { checkChannelName, checkPayload, resolveLimits, type HubLimits } from './limits.js';
 import { createPersistFilter, type PersistOption } from './persist-filter.js';
-import { Sessions } from './sessions.js';
+import { TabRegistry, type LockManagerLike } from './tab-registry.js';
 
-/** The part of the Web Locks API (`navigator.locks`) the hub uses to learn that a tab died. */
-export interface LockManagerLike {
-  request(name: string, callback: () => unknown): Promise<unknown>;
-}
+export type { LockManagerLike } from './tab-registry.js';
 
 /** Options of {@link Hub} and `startSharedWorker()`. */
 export interface HubOptions {
@@ -137,17 +132,10 @@ export class Hub implements MessageSink {
   private readonly wireLimits: WireLimits;
   private readonly locks: LockManagerLike | null;
   private readonly ledger: ChannelLedger;
-  private readonly connections = new Set<Connection>();
-  private readonly owners = new Map<string, Connection>();
-  private readonly sessions = new Sessions<Connection>();
+  private readonly tabs: TabRegistry;
   private readonly startedAt = Date.now();
   /** What arrived while the stored values were loading: messages and worker-side calls, in order. */
   private backlog: Array<[Connection, unknown] | (() => void)> | undefined = undefined;
-  /** The name of the Web Lock this hub holds for its life, once the browser granted it. */
-  private lifeLock: string | undefined = undefined;
-  /** Welcomes waiting for the life lock to be granted (or refused), so that they can name it. */
-  private welcomesWaiting: Array<() => void> | undefined = undefined;
-  private releaseLifeLock: (() => void) | undefined = undefined;
   private closed = false;
 
   constructor(options: HubOptions = {}) {
@@ -169,7 +157,9 @@ export class Hub implements MessageSink {
     }
     const persistence = persists && (options.persistence ?? createDefaultPersistence(options.name));
     this.ledger = new ChannelLedger(this.limits.maxChannels, persists, persistence);
-    this.holdLifeLock();
+    this.tabs = new TabRegistry(this.locks, this.instanceId, (connection) =>
+      this.disconnect(connection),
+    );
     if (!persistence) {
       this.ready = Promise.resolve();
       return;
@@ -189,13 +179,13 @@ export class Hub implements MessageSink {
       this.instanceId,
       this.limits.maxRequestsPerSecond,
     );
-    this.connections.add(connection);
+    this.tabs.connections.add(connection);
     return connection;
   }
 
   /** Forgets a tab: its subscriptions end and its clientId is free again. Safe to call twice. */
   disconnect(connection: Connection): void {
-    if (!this.connections.delete(connection)) return;
+    if (!this.tabs.forget(connection)) return;
     connection.close();
     for (const name of connection.subscriptions) {
       const channel = this.ledger.store.get(name);
@@ -205,10 +195,6 @@ export class Hub implements MessageSink {
       }
     }
     connection.subscriptions.clear();
-    if (connection.clientId !== undefined && this.owners.get(connection.clientId) === connection) {
-      this.owners.delete(connection.clientId);
-    }
-    if (connection.session) this.sessions.detach(connection.session, connection);
   }
 
   /**
@@ -218,9 +204,8 @@ export class Hub implements MessageSink {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.lifeLock = undefined;
-    this.releaseLifeLock?.();
-    for (const connection of [...this.connections]) this.disconnect(connection);
+    this.tabs.close();
+    for (const connection of [...this.tabs.connections]) this.disconnect(connection);
   }
 
   /**
@@ -308,7 +293,7 @@ export class Hub implements MessageSink {
     }
     return {
       instanceId: this.instanceId,
-      clients: this.connections.size,
+      clients: this.tabs.connections.size,
       channels,
       published: this.ledger.published,
       delivered: this.ledger.delivered,
@@ -335,42 +320,15 @@ export class Hub implements MessageSink {
     let allowance = connection.take(counted);
     const refused: unknown[] = [];
     for (const request of requests) {
-      if (!this.connections.has(connection)) return; // it said bye: the rest of its batch goes unread
+      if (!this.tabs.connections.has(connection)) return; // it said bye: the rest of its batch goes unread
       if (isControl(request)) this.receiveOne(connection, request, opened.nonFinite);
       else if (allowance > 0) {
         allowance--;
         this.receiveOne(connection, request, opened.nonFinite);
       } else refused.push(request);
     }
-    if (refused.length > 0) this.refuseOverRate(connection, refused);
-  }
-
-  /** One reply for every request over the rate allowance: O(1) work per request, nothing applied. */
-  private refuseOverRate(connection: Connection, refused: readonly unknown[]): void {
-    const error = new LimitError(
-      `request rate limit exceeded: more than ${this.limits.maxRequestsPerSecond} requests per second from this tab (limits.maxRequestsPerSecond)`,
-    );
-    const requestIds: Array<number | string> = [];
-    let channel: string | undefined;
-    for (const request of refused) {
-      const fields = (isRecord(request) ? request : {}) as {
-        requestId?: unknown;
-        channel?: unknown;
-      };
-      const { requestId } = fields;
-      if (
-        (typeof requestId === 'number' && Number.isFinite(requestId)) ||
-        typeof requestId === 'string'
-      ) {
-        requestIds.push(requestId);
-      }
-      if (refused.length === 1 && typeof fields.channel === 'string') channel = fields.channel;
-    }
-    // A lone request is refused as the original protocol has it; several in one reply.
-    if (refused.length === 1) connection.send(encodeError(error, requestIds[0], channel));
-    else {
-      const named = requestIds.length > 0 ? requestIds : undefined;
-      connection.send(encodeError(error, undefined, undefined, named));
+    if (refused.length > 0) {
+      connection.send(encodeOverRate(refused, this.limits.maxRequestsPerSecond));
     }
   }
 
@@ -386,7 +344,7 @@ export class Hub implements MessageSink {
     const channel = 'channel' in request ? request.channel : undefined;
     let reply: Reply = (json) => connection.send(json);
     try {
-      this.claim(connection, request.clientId);
+      this.tabs.claim(connection, request.clientId);
       if (connection.session && requestId !== undefined && MUTATIONS.has(request.type)) {
         const first = connection.session.begin(requestId, connection);
         if (!first) return; // sent again: answered with its first outcome, never applied twice
@@ -401,22 +359,6 @@ export class Hub implements MessageSink {
     } catch (error) {
       reply(encodeError(error, requestId, channel));
     }
-  }
-
-  /** Binds a clientId to the first port that used it, so no tab can act for another. */
-  private claim(connection: Connection, clientId: string): void {
-    if (connection.clientId === clientId) return;
-    if (connection.clientId !== undefined) {
-      throw new ProtocolError(
-        `clientId ${JSON.stringify(clientId)} is not this port's (it is ${JSON.stringify(connection.clientId)})`,
-      );
-    }
-    const owner = this.owners.get(clientId);
-    if (owner && owner !== connection) {
-      throw new ProtocolError(`clientId ${JSON.stringify(clientId)} belongs to another port`);
-    }
-    connection.clientId = clientId;
-    this.owners.set(clientId, connection);
   }
 
   /**
@@ -533,20 +475,7 @@ export class Hub implements MessageSink {
           'serve the worker script under a URL named by version so each deploy gets its own worker',
       );
     }
-    // Once per connection: each hello may start a session and a lock watch, which a flood must not pile up.
-    if (connection.greeted) {
-      throw new ProtocolError(
-        'hello: this port already said hello; open a new port to start again',
-      );
-    }
-    connection.greeted = true;
-    const features = request.features ?? [];
-    connection.acceptsBatch = features.includes(FEATURE_BATCH);
-    connection.hearsCleared = features.includes(FEATURE_CLEARED);
-    if (request.lock !== undefined) this.watch(connection, request.lock);
-    if (request.session !== undefined) {
-      connection.session = this.sessions.attach(request.session, connection);
-    }
+    this.tabs.greet(connection, request);
     const welcome = (): void =>
       connection.send(
         encodeWelcome({
@@ -554,43 +483,11 @@ export class Hub implements MessageSink {
           version: PROTOCOL_VERSION,
           instanceId: this.instanceId,
           features: [FEATURE_BATCH],
-          lock: this.lifeLock,
+          lock: this.tabs.lifeLock,
           limits: this.wireLimits,
         }),
       );
-    if (this.welcomesWaiting) this.welcomesWaiting.push(welcome);
-    else welcome();
-  }
-
-  /**
-   * Takes the Web Lock this hub holds until its context dies: the browser grants it to a waiting tab
-   * only then, whatever ended the hub (the worker crashed or was killed, the elected leader's tab went).
-   * Welcomes wait for it, which takes a task or two at the start, so that every tab can watch it.
-   */
-  private holdLifeLock(): void {
-    if (!this.locks) return;
-    const name = `shared-channels:hub:${this.instanceId}`;
-    const waiting: Array<() => void> = [];
-    this.welcomesWaiting = waiting;
-    const sendWelcomes = (): void => {
-      this.welcomesWaiting = undefined;
-      for (const welcome of waiting) welcome();
-    };
-    this.locks
-      .request(
-        name,
-        () =>
-          new Promise<void>((release) => {
-            this.releaseLifeLock = release;
-            this.lifeLock = name;
-            sendWelcomes();
-            if (this.closed) release();
-          }),
-      )
-      .catch(() => {
-        // The lock manager refused (a context being torn down): tabs watch this hub with pings.
-        if (this.welcomesWaiting === waiting) sendWelcomes();
-      });
+    this.tabs.afterLifeLock(welcome);
   }
 
   /** Runs a worker-side call now, or in its turn when messages that came first are still waiting. */
@@ -598,11 +495,14 @@ export class Hub implements MessageSink {
     const backlog = this.backlog;
     if (!backlog) return run();
     return new Promise<void>((resolve, reject) => {
+      // At once when its turn comes (not a microtask later, behind what came after it); a call that
+      // throws (a full hub) rejects like one that fails.
       backlog.push(() => {
         try {
           run().then(resolve, reject);
         } catch (error) {
-          reject(error as Error);
+          // What throws here is the hub's own LimitError or TypeError.
+          reject(error instanceof Error ? error : new Error(String(error)));
         }
       });
     });
@@ -635,46 +535,16 @@ export class Hub implements MessageSink {
     this.backlog = undefined;
     for (const entry of backlog) {
       if (typeof entry === 'function') entry();
-      else if (this.connections.has(entry[0])) this.receive(entry[0], entry[1]);
+      else if (this.tabs.connections.has(entry[0])) this.receive(entry[0], entry[1]);
     }
     if (failure) throw failure;
   }
 
-  /**
-   * Waits for the tab's liveness lock: the browser grants it when the tab's context is gone, however it
-   * went (closed, navigated, crashed, discarded), which no MessagePort event reports.
-   */
-  private watch(connection: Connection, lock: string): void {
-    if (!this.locks) return;
-    this.locks
-      .request(lock, () => this.disconnect(connection))
-      .catch(() => {
-        // The lock manager refused (a context being torn down): the tab is then dropped by its goodbye.
-      });
-  }
-
   private checkPayload(json: string): string {
-    if (json.length > this.limits.maxPayload) {
-      throw new LimitError(
-        `payload limit exceeded: ${json.length} characters of JSON (limits.maxPayload is ${this.limits.maxPayload})`,
-      );
-    }
-    return json;
+    return checkPayload(json, this.limits);
   }
 
   private checkChannelName(name: unknown, call: string): asserts name is string {
-    if (typeof name !== 'string' || name === '') {
-      throw new TypeError(`${call}(): channel must be a non-empty string, got ${describe(name)}`);
-    }
-    if (name.length > this.limits.maxChannelName) {
-      throw new LimitError(
-        `channel name limit exceeded: ${name.length} characters (limits.maxChannelName is ${this.limits.maxChannelName})`,
-      );
-    }
+    checkChannelName(name, call, this.limits);
   }
-}
-
-/** True for a `hello` or a `bye`: what a well-behaved connection sends once. */
-function isControl(request: unknown): boolean {
-  return isRecord(request) && (request.type === 'hello' || request.type === 'bye');
 }

@@ -1,7 +1,7 @@
 import { LimitError, ProtocolError } from '../errors.js';
 import { hasNonFiniteNumber } from '../json.js';
 import { describe, isRecord } from '../protocol.js';
-import { peekRequestId } from '../wire.js';
+import { encodeError, peekRequestId } from '../wire.js';
 
 /** Room for a message's own fields around the largest value it may carry (clientId, channel, ids). */
 export const ENVELOPE = 4096;
@@ -69,4 +69,34 @@ export function openMessage(raw: unknown, maxMessage: number): OpenedMessage | R
       ? message.messages
       : undefined;
   return { requests: batch ?? [message], settled, nonFinite: hasNonFiniteNumber(raw, message) };
+}
+
+/** True for a `hello` or a `bye`: what a well-behaved connection sends once, not counted by the rate limit. */
+export function isControl(request: unknown): boolean {
+  return isRecord(request) && (request.type === 'hello' || request.type === 'bye');
+}
+
+/**
+ * The one reply to every request of a message over the rate allowance: O(1) work per request, nothing
+ * applied. A lone request is refused as the original protocol has it; several together, by requestId.
+ */
+export function encodeOverRate(refused: readonly unknown[], maxRequestsPerSecond: number): string {
+  const error = new LimitError(
+    `request rate limit exceeded: more than ${maxRequestsPerSecond} requests per second from this tab (limits.maxRequestsPerSecond)`,
+  );
+  const requestIds: Array<number | string> = [];
+  for (const request of refused) {
+    const requestId = isRecord(request) ? request.requestId : undefined;
+    if (
+      (typeof requestId === 'number' && Number.isFinite(requestId)) ||
+      typeof requestId === 'string'
+    ) {
+      requestIds.push(requestId);
+    }
+  }
+  if (refused.length === 1) {
+    const channel = isRecord(refused[0]) ? refused[0].channel : undefined;
+    return encodeError(error, requestIds[0], typeof channel === 'string' ? channel : undefined);
+  }
+  return encodeError(error, undefined, undefined, requestIds.length > 0 ? requestIds : undefined);
 }

@@ -1,3 +1,6 @@
+import { LimitError } from '../errors.js';
+import { describe } from '../protocol.js';
+
 /** What one hub accepts. Exceeding a limit rejects that request with a `LimitError`; nothing else changes. */
 export interface HubLimits {
   /** Largest value, in characters of its JSON text. Default 1 MiB (1,048,576). */
@@ -35,4 +38,30 @@ export function resolveLimits(limits: Partial<HubLimits> = {}): HubLimits {
     }
   }
   return resolved;
+}
+
+/** Throws a `LimitError` when a value's JSON is over `maxPayload`; returns it otherwise. */
+export function checkPayload(json: string, limits: HubLimits): string {
+  if (json.length > limits.maxPayload) {
+    throw new LimitError(
+      `payload limit exceeded: ${json.length} characters of JSON (limits.maxPayload is ${limits.maxPayload})`,
+    );
+  }
+  return json;
+}
+
+/** Throws unless `name` is a channel name this hub takes: a non-empty string within `maxChannelName`. */
+export function checkChannelName(
+  name: unknown,
+  call: string,
+  limits: HubLimits,
+): asserts name is string {
+  if (typeof name !== 'string' || name === '') {
+    throw new TypeError(`${call}(): channel must be a non-empty string, got ${describe(name)}`);
+  }
+  if (name.length > limits.maxChannelName) {
+    throw new LimitError(
+      `channel name limit exceeded: ${name.length} characters (limits.maxChannelName is ${limits.maxChannelName})`,
+    );
+  }
 }
