@@ -19,7 +19,7 @@ describe('The hub and an idle browser tab', () => {
         const before = await publisher.stats();
         expect(before.clients).toBe(2);
 
-        // Nothing from the test: only the client's own heartbeat runs meanwhile.
+        // Nothing from the test, nor from the client: it watches the hub's life lock, and sends no pings.
         await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
 
         const after = await publisher.stats();

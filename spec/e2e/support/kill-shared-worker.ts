@@ -28,7 +28,7 @@ export type WorkerDeath = 'target closed (CDP)' | 'worker closed itself';
  *   `close()`; resolves once the worker said it is closing. It stops at once; its ports stay open and
  *   silent, as after a crash.
  *
- * Either way the tabs learn of it only by their heartbeat going unanswered.
+ * Either way the tabs learn of it only from the hub's life lock, which the browser then lets go.
  *
  * @throws {Error} (CDP) when no worker, or more than one, runs it: the case would not know which hub died.
  * @throws {Error} (self-close) when the worker does not answer within {@link GONE_TIMEOUT_MS}.
