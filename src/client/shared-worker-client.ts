@@ -1,29 +1,10 @@
-import {
-  BehaviorSubject,
-  Observable,
-  distinctUntilChanged,
-  type Observer,
-  type Subscriber,
-} from 'rxjs';
-import { DisconnectedError, LimitError, VersionMismatchError, fromWire } from '../errors.js';
-import { randomId } from '../id.js';
+import { Observable, distinctUntilChanged, type Observer, type Subscriber } from 'rxjs';
+import { DisconnectedError, LimitError, VersionMismatchError } from '../errors.js';
 import { toJson } from '../json.js';
-import {
-  MUTATION_TYPES,
-  describe,
-  parseResponse,
-  type HubStats,
-  type Response,
-  type WelcomeResponse,
-} from '../protocol.js';
-import { HubLink, type TabLockManager } from './hub-link.js';
-import {
-  createTransport,
-  type Transport,
-  type TransportMode,
-  type WorkerSource,
-} from './open-endpoint.js';
-import { PendingRequests, type PendingRequest } from './pending-requests.js';
+import { describe, type HubStats, type Response } from '../protocol.js';
+import type { TabLockManager } from './hub-link.js';
+import { HubSession, type ConnectionState } from './hub-session.js';
+import { createTransport, type TransportMode, type WorkerSource } from './open-endpoint.js';
 import { RemoteChannel } from './remote-channel.js';
 
 /**
@@ -33,8 +14,7 @@ import { RemoteChannel } from './remote-channel.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ChannelMap = Record<string, any>;
 
-/** What the client is doing with its hub. */
-export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+export type { ConnectionState } from './hub-session.js';
 
 /** Options of {@link SharedWorkerClient}. */
 export interface ClientOptions {
@@ -78,12 +58,6 @@ export interface RequestOptions {
 const DEFAULT_TIMEOUT = 10_000;
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 const DEFAULT_HEARTBEAT = 5_000;
-/** Waits between attempts to reach a new worker: quick at first, then no faster than every 5 s. */
-const RECONNECT_DELAYS = [0, 250, 1_000, 2_500, 5_000];
-
-type RequestType = 'subscribe' | 'unsubscribe' | 'publish' | 'get' | 'stats' | 'restore' | 'clear';
-
-const MUTATIONS: ReadonlySet<string> = new Set(MUTATION_TYPES);
 
 function checkChannel(name: unknown, call: string): asserts name is string {
   if (typeof name !== 'string' || name === '') {
@@ -144,33 +118,20 @@ function conflating<T>(subscriber: Subscriber<T>): Observer<T> {
  * ```
  */
 export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
-  private readonly state$ = new BehaviorSubject<ConnectionState>('connecting');
   /**
    * Where the connection stands, the current state first: `'connecting'`, `'open'`, `'reconnecting'`
    * while a lost hub is replaced, and `'closed'` after `disconnect()` or a version mismatch.
    */
-  readonly connectionState$: Observable<ConnectionState> = this.state$.pipe(distinctUntilChanged());
+  readonly connectionState$: Observable<ConnectionState>;
   /**
    * How this client reaches its hub: `'shared-worker'`, `'elected'` (a hub in the tab the tabs elected)
    * or `'local'` (a hub in this tab alone). See `ClientOptions.transport`.
    */
   readonly transport: TransportMode;
 
-  private readonly timeout: number;
   private readonly maxPayload: number;
-  private readonly heartbeat: number;
-  private readonly locks: TabLockManager | undefined;
-  private readonly hubTransport: Transport;
-  /** This client's id on every link, so a hub that sees a request twice applies it once. */
-  private readonly session = randomId();
-  private readonly pending = new PendingRequests();
+  private readonly session: HubSession;
   private readonly channels = new Map<string, RemoteChannel>();
-  private link!: HubLink;
-  /** The instanceId of the last hub that welcomed this client: a new one after a reconnect means lost state. */
-  private hubInstanceId: string | undefined = undefined;
-  private nextRequestId = 1;
-  private reconnectAttempt = 0;
-  private reconnectTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   private closedBy: DisconnectedError | VersionMismatchError | undefined = undefined;
   private readonly onPageHide = (event: Event): void => {
     // A page kept in the back/forward cache may come back; only a page that is really going says bye.
@@ -183,19 +144,30 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
    */
   constructor(worker: WorkerSource, options: ClientOptions = {}) {
     checkTimeout(options.timeout, 'SharedWorkerClient');
-    this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
     this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    this.heartbeat = options.heartbeat ?? DEFAULT_HEARTBEAT;
-    this.locks = (globalThis as { navigator?: { locks?: TabLockManager } }).navigator?.locks;
-    this.hubTransport = createTransport(worker, options);
-    this.transport = this.hubTransport.mode;
-    this.openLink();
+    const hubTransport = createTransport(worker, options);
+    this.transport = hubTransport.mode;
+    this.session = new HubSession(
+      hubTransport,
+      {
+        push: (channel, data, seq) => this.channels.get(channel)?.push(data, seq),
+        cleared: (channel, seq) => this.channels.get(channel)?.cleared(seq),
+        reopened: (sameHub) => this.reopened(sameHub),
+        ended: (reason) => this.close(reason, false),
+      },
+      {
+        timeout: options.timeout ?? DEFAULT_TIMEOUT,
+        heartbeat: options.heartbeat ?? DEFAULT_HEARTBEAT,
+        locks: (globalThis as { navigator?: { locks?: TabLockManager } }).navigator?.locks,
+      },
+    );
+    this.connectionState$ = this.session.state$.pipe(distinctUntilChanged());
     globalThis.addEventListener?.('pagehide', this.onPageHide);
   }
 
   /** This tab's id on the wire; a new one after the client reconnected to a fresh worker. */
   get clientId(): string {
-    return this.link.clientId;
+    return this.session.clientId;
   }
 
   /**
@@ -249,14 +221,16 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     checkTimeout(options.timeout, 'publish');
     const json = toJson(data, 'publish');
     const label = `publish(${JSON.stringify(name)})`;
-    const limit = Math.min(this.maxPayload, this.link.limits?.maxPayload ?? Infinity);
+    const limit = Math.min(this.maxPayload, this.session.limits?.maxPayload ?? Infinity);
     if (json.length > limit) {
       const error = new LimitError(
         `${label}: payload limit exceeded: ${json.length} characters of JSON (maxPayload is ${limit})`,
       );
       return Promise.reject(error);
     }
-    const done = this.request('publish', name, options.timeout, `,"data":${json}`).then(ignore);
+    const done = this.session
+      .request('publish', name, options.timeout, `,"data":${json}`)
+      .then(ignore);
     done.catch(ignore);
     return done;
   }
@@ -269,10 +243,12 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     this.throwIfClosed('get');
     checkChannel(name, 'get');
     checkTimeout(options.timeout, 'get');
-    return this.request('get', name, options.timeout).then(
-      (response) =>
-        (response.type === 'data' ? response.data : undefined) as Channels[K] | undefined,
-    );
+    return this.session
+      .request('get', name, options.timeout)
+      .then(
+        (response) =>
+          (response.type === 'data' ? response.data : undefined) as Channels[K] | undefined,
+      );
   }
 
   /**
@@ -288,7 +264,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     this.throwIfClosed('clear');
     checkChannel(name, 'clear');
     checkTimeout(options.timeout, 'clear');
-    const done = this.request('clear', name, options.timeout).then(ignore);
+    const done = this.session.request('clear', name, options.timeout).then(ignore);
     done.catch(ignore);
     return done;
   }
@@ -304,9 +280,9 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
   stats(options: RequestOptions = {}): Promise<HubStats> {
     this.throwIfClosed('stats');
     checkTimeout(options.timeout, 'stats');
-    return this.request('stats', undefined, options.timeout).then(
-      (response) => (response as Extract<Response, { type: 'stats' }>).data,
-    );
+    return this.session
+      .request('stats', undefined, options.timeout)
+      .then((response) => (response as Extract<Response, { type: 'stats' }>).data);
   }
 
   /**
@@ -320,44 +296,14 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     this.close(new DisconnectedError('the client is disconnected'), true);
   }
 
-  /**
-   * Ends the client. With `drain`, changes already sent keep waiting for their answer on the open link,
-   * which closes once none is left; otherwise (the page is going, the versions differ) everything ends now.
-   */
+  /** Ends the client: its Observables complete, and the session ends (see `HubSession.close`). */
   private close(reason: DisconnectedError | VersionMismatchError, drain: boolean): void {
     if (this.closedBy) return;
     this.closedBy = reason;
     globalThis.removeEventListener?.('pagehide', this.onPageHide);
-    clearTimeout(this.reconnectTimer);
     for (const channel of [...this.channels.values()]) channel.values$.complete();
     this.channels.clear();
-    const open = this.state$.value === 'open' || this.state$.value === 'connecting';
-    const keep = (request: PendingRequest): boolean =>
-      drain && open && request.resend !== undefined && MUTATIONS.has(request.resend.type);
-    this.pending.failAll(
-      (request) => {
-        if (reason instanceof VersionMismatchError) {
-          return new VersionMismatchError(`${request.label}: ${reason.message}`);
-        }
-        if (request.resend && MUTATIONS.has(request.resend.type)) {
-          return new DisconnectedError(
-            `${request.label}: the client disconnected before the hub answered; it may have been applied`,
-          );
-        }
-        return new DisconnectedError(`${request.label} was cancelled: the client disconnected`);
-      },
-      (request) => !keep(request),
-    );
-    this.state$.next('closed');
-    this.finishClose();
-  }
-
-  /** Once a closing client has no answer left to wait for, its link and transport go. */
-  private finishClose(): void {
-    if (!this.closedBy || this.pending.size > 0) return;
-    // What this tab already queued still goes, so a publish right before disconnect() is not lost.
-    this.link.close(true);
-    this.hubTransport.close();
+    this.session.close(reason, drain);
   }
 
   private throwIfClosed(call: string): void {
@@ -390,7 +336,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
   private detach(name: string, channel: RemoteChannel): void {
     if (channel.subscribers > 0 || this.channels.get(name) !== channel) return;
     this.channels.delete(name);
-    if (!this.closedBy) this.request('unsubscribe', name, undefined).catch(ignore);
+    if (!this.closedBy) this.session.request('unsubscribe', name, undefined).catch(ignore);
   }
 
   /**
@@ -398,187 +344,34 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
    * the hub has none for is emptied here, so that no new subscriber is served this tab's stale copy.
    */
   private subscribeOnWire(name: string, channel: RemoteChannel): void {
-    this.request('subscribe', name, undefined, '', (response) => {
-      channel.subscribed(response.type === 'subscribed' ? response.seq : undefined);
-    }).catch((error: unknown) => {
-      if (this.channels.get(name) === channel) this.channels.delete(name);
-      channel.values$.error(error);
-    });
+    this.session
+      .request('subscribe', name, undefined, '', (response) => {
+        channel.subscribed(response.type === 'subscribed' ? response.seq : undefined);
+      })
+      .catch((error: unknown) => {
+        if (this.channels.get(name) === channel) this.channels.delete(name);
+        channel.values$.error(error);
+      });
   }
 
   /**
-   * Sends one request and waits for its reply. `onReply` runs synchronously when the reply arrives,
-   * before the port's next message is read: a subscription must be live before the value that follows
-   * its `subscribed` reply.
+   * The session is on a hub again. A new hub started empty: first offer it the newest value this tab saw
+   * on each channel (the highest offer wins where the hub has not decided the channel itself), so that a
+   * `get` sent again finds the value that was there before; the same hub (it was only busy) needs none.
+   * Then the subscriptions, before the requests sent again: a publish among them reaches this tab too.
    */
-  private request(
-    type: RequestType,
-    channel: string | undefined,
-    timeout: number | undefined,
-    extra = '',
-    onReply?: (response: Response) => void,
-  ): Promise<Response> {
-    const requestId = this.nextRequestId++;
-    const wait = timeout ?? this.timeout;
-    const label = channel === undefined ? `${type}()` : `${type}(${JSON.stringify(channel)})`;
-    const channelField = channel === undefined ? '' : `,"channel":${JSON.stringify(channel)}`;
-    // The requestId before the value, so a hub can name a request too big to read (see peekRequestId).
-    const body = `${channelField},"requestId":${requestId}${extra}`;
-    return new Promise<Response>((resolve, reject) => {
-      this.pending.add(requestId, {
-        label,
-        resend: { type, body },
-        timeout: wait,
-        deadline: Date.now() + wait,
-        settle: (response) => {
-          onReply?.(response);
-          resolve(response);
-          this.finishClose();
-        },
-        fail: (error) => {
-          reject(error);
-          this.finishClose();
-        },
-      });
-      // While reconnecting, it waits in `pending` for the new hub.
-      if (this.state$.value !== 'reconnecting') this.link.send(type, body);
-    });
-  }
-
-  /** Opens a link to the hub; the link greets it once this tab holds its liveness lock. */
-  private openLink(): void {
-    this.link = new HubLink(
-      this.hubTransport.open(),
-      {
-        message: (raw) => this.receive(raw),
-        welcomed: (welcome) => this.opened(welcome),
-        refused: (name, error) => {
-          if (name === 'VersionMismatchError') this.close(new VersionMismatchError(error), false);
-          // A hub that predates the handshake answers "unknown message type": it is served as it is.
-          else this.state$.next('open');
-        },
-        lost: () => this.reconnect(),
-      },
-      {
-        locks: this.locks,
-        session: this.session,
-        heartbeat: this.heartbeat,
-        timeout: this.timeout,
-        settled: () => (this.pending.oldest ?? this.nextRequestId) - 1,
-      },
-    );
-  }
-
-  /** The hub welcomed the link. After a reconnect, puts back everything the old hub knew of this tab. */
-  private opened(welcome: WelcomeResponse): void {
-    const reconnected = this.state$.value === 'reconnecting';
-    const sameHub = welcome.instanceId === this.hubInstanceId;
-    this.hubInstanceId = welcome.instanceId;
-    this.reconnectAttempt = 0;
-    this.state$.next('open');
-    if (!reconnected) return;
-    // Requests that were in flight or asked for while reconnecting, taken before the ones below join.
-    const resend = this.pending.resendable();
-    // A new hub started empty: first offer it the newest value this tab saw on each channel (the highest
-    // offer wins where the hub has not decided the channel itself), so that a `get` sent again below
-    // finds the value that was there before. The same hub (it was only busy) needs no offer.
+  private reopened(sameHub: boolean): void {
     for (const [name, channel] of this.channels) {
       const offer = sameHub ? undefined : channel.offer();
       if (offer) {
         const fields = `,"data":${offer.json},"seq":${offer.seq}`;
-        this.request('restore', name, undefined, fields).catch(ignore);
+        this.session.request('restore', name, undefined, fields).catch(ignore);
       }
     }
-    // Subscriptions before the requests sent again: a publish among them reaches this tab too.
     for (const [name, channel] of this.channels) {
       if (!channel.live) continue; // its subscribe request is among those sent again
       channel.resubscribing(sameHub);
       this.subscribeOnWire(name, channel);
-    }
-    for (const { type, body } of resend) this.link.send(type, body); // oldest first
-  }
-
-  /** The hub is lost (its life lock was granted, a worker error, no answer): start over on a fresh one. */
-  private reconnect(): void {
-    if (this.closedBy) return;
-    if (!this.hubTransport.canReopen) {
-      this.close(
-        new DisconnectedError(
-          'the hub is gone, and a SharedWorker given as an object cannot be made again: pass a factory or a URL',
-        ),
-        false,
-      );
-      return;
-    }
-    this.state$.next('reconnecting');
-    this.link.close();
-    const delay = RECONNECT_DELAYS[Math.min(this.reconnectAttempt, RECONNECT_DELAYS.length - 1)];
-    this.reconnectAttempt++;
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => {
-      if (this.closedBy) return;
-      try {
-        this.openLink();
-      } catch {
-        this.reconnect();
-      }
-    }, delay);
-  }
-
-  private receive(raw: unknown): void {
-    if (typeof raw !== 'string') return;
-    let message: unknown;
-    try {
-      message = JSON.parse(raw);
-    } catch {
-      return;
-    }
-    const response = parseResponse(message);
-    if (!response) return;
-    if (response.type === 'batch') {
-      for (const item of response.messages) {
-        const inner = parseResponse(item);
-        if (inner && inner.type !== 'batch') this.handle(inner);
-      }
-    } else {
-      this.handle(response);
-    }
-  }
-
-  private handle(response: Exclude<Response, { type: 'batch' }>): void {
-    if (this.link.answer(response)) return;
-    switch (response.type) {
-      case 'data':
-        if (response.requestId === undefined)
-          this.channels.get(response.channel)?.push(response.data, response.seq);
-        else this.pending.settle(Number(response.requestId), response);
-        return;
-      case 'error':
-        if (response.requestId !== undefined) {
-          this.pending.fail(Number(response.requestId), fromWire(response.name, response.error));
-        }
-        for (const requestId of response.requestIds ?? []) {
-          this.pending.fail(Number(requestId), fromWire(response.name, response.error));
-        }
-        return;
-      case 'cleared':
-        if (response.requestId === undefined) {
-          this.channels.get(response.channel)?.cleared(response.seq);
-        } else this.pending.settle(Number(response.requestId), response);
-        return;
-      case 'subscribed':
-      case 'unsubscribed':
-      case 'published':
-      case 'restored':
-      case 'stats':
-      case 'welcome':
-      case 'pong':
-        this.pending.settle(Number(response.requestId), response);
-        return;
-      default: {
-        const unknown: never = response;
-        return unknown;
-      }
     }
   }
 }
