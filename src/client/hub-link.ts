@@ -72,6 +72,11 @@ export class HubLink {
   private outbox: string[] = [];
   private flushQueued = false;
   private lastSettled = 0;
+  /**
+   * True once the `hello` is posted. Requests wait for it: a request the hub reads before the hello is
+   * outside the session, and, sent again after a reconnect, would be applied twice.
+   */
+  private greeted = false;
   private lastHeard = Date.now();
   private timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined = undefined;
@@ -141,7 +146,10 @@ export class HubLink {
    */
   close(flush = false): void {
     if (this.closed) return;
-    if (flush) this.flush();
+    if (flush) {
+      this.greeted = true; // what is queued goes now, hello or not: no reconnect will send it again
+      this.flush();
+    }
     this.closed = true;
     clearTimeout(this.timer);
     clearInterval(this.heartbeatTimer);
@@ -204,6 +212,8 @@ export class HubLink {
         ...(lock === undefined ? {} : { lock }),
       }),
     );
+    this.greeted = true;
+    this.flush();
   }
 
   /**
@@ -258,16 +268,16 @@ export class HubLink {
   private readonly flush = (): void => {
     this.flushQueued = false;
     const messages = this.outbox;
-    if (messages.length === 0 || this.closed) return;
+    if (messages.length === 0 || this.closed || !this.greeted) return;
     this.outbox = [];
     const welcome = this.welcome;
-    const settled = this.options.settled();
-    const settledField = welcome && settled > this.lastSettled ? `,"settled":${settled}` : '';
-    this.lastSettled = Math.max(this.lastSettled, settled);
     if (!welcome?.features.includes(FEATURE_BATCH)) {
       for (const message of messages) this.post(message);
       return;
     }
+    const settled = this.options.settled();
+    const settledField = settled > this.lastSettled ? `,"settled":${settled}` : '';
+    this.lastSettled = Math.max(this.lastSettled, settled);
     const maxMessage = (welcome.limits?.maxMessage ?? Infinity) - ENVELOPE;
     let chunk: string[] = [];
     let size = 0;
