@@ -64,6 +64,12 @@ export interface PublishRequest extends RequestBase {
   type: 'publish';
   channel: string;
   data: JsonValue;
+  /**
+   * Additive: sent again to a new hub after the one it was sent to died without answering. When the
+   * value is the one tabs offered back for the channel, the old hub applied it (a tab saw it), and the
+   * new hub answers `published` without applying it twice.
+   */
+  again?: boolean;
 }
 
 export interface GetRequest extends RequestBase {
@@ -401,7 +407,10 @@ export function parseRequest(message: unknown): Request | InvalidRequest {
         return { invalid: `${type}: data is required`, requestId, channel: name };
       }
       const data = message.data as JsonValue;
-      if (type === 'publish') return { type, clientId, requestId, channel: name, data };
+      if (type === 'publish') {
+        const again = message.again === true ? { again: true } : {};
+        return { type, clientId, requestId, channel: name, data, ...again };
+      }
       const { seq } = message;
       if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) {
         return {

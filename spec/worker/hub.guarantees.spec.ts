@@ -298,6 +298,53 @@ describe('Hub guarantees', () => {
     });
   });
 
+  describe('a publish sent again to a new hub is not applied twice when the old one applied it', () => {
+    it('should answer a publish sent again whose value the tabs offered back, without applying it', async () => {
+      const t = hubWith();
+      const channel = fresh('again');
+      const watcher = t.rawPort();
+      watcher.request({ type: 'subscribe', clientId: 'w', channel, requestId: 1 });
+      await exactly(watcher, 1);
+      const port = t.rawPort();
+      port.request({ type: 'restore', clientId: 'a', channel, requestId: 1, seq: 7, data: 'v' });
+      port.request({
+        type: 'publish',
+        clientId: 'a',
+        channel,
+        requestId: 2,
+        data: 'v',
+        again: true,
+      });
+      expect(await exactly(port, 2)).toEqual([
+        { type: 'restored', channel, requestId: 1 },
+        { type: 'published', channel, requestId: 2 },
+      ]);
+      expect(t.hub.stats().published).toBe(0);
+      expect((await exactly(watcher, 2)).filter(({ type }) => type === 'data')).toEqual([
+        { type: 'data', channel, data: 'v', seq: 1 },
+      ]);
+    });
+
+    it('should apply a publish sent again whose value differs from the offer, and one not sent again', async () => {
+      const t = hubWith();
+      const channel = fresh('again-news');
+      const port = t.rawPort();
+      port.request({ type: 'restore', clientId: 'a', channel, requestId: 1, seq: 7, data: 'v' });
+      port.request({
+        type: 'publish',
+        clientId: 'a',
+        channel,
+        requestId: 2,
+        data: 'w',
+        again: true,
+      });
+      port.request({ type: 'publish', clientId: 'a', channel, requestId: 3, data: 'w' });
+      await exactly(port, 3);
+      expect(t.hub.stats().published).toBe(2);
+      expect(t.hub.get(channel)).toBe('w');
+    });
+  });
+
   describe('the hub holds a Web Lock for its whole life', () => {
     it('should hold shared-channels:hub:<instanceId> and name it in every welcome', async () => {
       const locks = new FakeLockManager();

@@ -26,9 +26,10 @@ export interface LinkEvents {
   /**
    * The hub is lost: its life lock was granted to this tab (the hub's context is gone), the worker
    * reported an error, or, where the hub holds no life lock, it answered neither the handshake nor a ping
-   * within the liveness window.
+   * within the liveness window. `died` is true when the hub's context is known to be gone (its life
+   * lock was granted).
    */
-  lost(): void;
+  lost(died: boolean): void;
 }
 
 /** What a link needs from its client. */
@@ -86,7 +87,7 @@ export class HubLink {
     this.lastHeard = Date.now();
     this.events.message(event.data);
   };
-  private readonly onError = (): void => this.lose();
+  private readonly onError = (): void => this.lose(false);
 
   constructor(
     private readonly opened: OpenedEndpoint,
@@ -161,11 +162,11 @@ export class HubLink {
     this.endpoint.close?.();
   }
 
-  private lose(): void {
+  private lose(died: boolean): void {
     if (this.closed) return;
     clearTimeout(this.timer);
     clearInterval(this.heartbeatTimer);
-    this.events.lost();
+    this.events.lost(died);
   }
 
   /**
@@ -225,7 +226,7 @@ export class HubLink {
     const { locks, heartbeat } = this.options;
     if (lock !== undefined && locks) {
       // Granted, the lock is let go at once, for the other tabs that wait for it.
-      locks.request(lock, () => this.lose()).catch(() => this.startHeartbeat(heartbeat));
+      locks.request(lock, () => this.lose(true)).catch(() => this.startHeartbeat(heartbeat));
       return;
     }
     this.startHeartbeat(heartbeat);
@@ -248,7 +249,7 @@ export class HubLink {
     this.timer = setTimeout(() => {
       // Anything heard meanwhile proves the hub alive (a welcome waits for the hub's lock to be granted).
       if (Date.now() - this.lastHeard < ms) this.arm(ms);
-      else this.lose();
+      else this.lose(false);
     }, ms);
   }
 

@@ -44,6 +44,14 @@ export interface SessionOptions {
 /** Waits between attempts to reach a new worker: quick at first, then no faster than every 5 s. */
 const RECONNECT_DELAYS = [0, 250, 1_000, 2_500, 5_000];
 
+/**
+ * How long a client waits, once told the hub's context is gone, before it asks for a new worker. Firefox
+ * ESR lets go of the locks of a worker that closed itself before it has torn the worker down, and a
+ * `new SharedWorker()` in between is handed the dying one, which never answers (seen in the browser
+ * suite's history check); a moment later it makes a fresh one.
+ */
+const DEATH_GRACE_MS = 1_000;
+
 const MUTATIONS: ReadonlySet<string> = new Set(MUTATION_TYPES);
 
 /**
@@ -175,7 +183,7 @@ export class HubSession {
           // A hub that predates the handshake answers "unknown message type": it is served as it is.
           else this.state$.next('open');
         },
-        lost: () => this.reconnect(),
+        lost: (died) => this.reconnect(died),
       },
       {
         locks: this.options.locks,
@@ -198,11 +206,15 @@ export class HubSession {
     // Requests that were in flight or asked for while reconnecting, taken before the client's join them.
     const resend = this.pending.resendable();
     this.events.reopened(sameHub);
-    for (const { type, body } of resend) this.link.send(type, body); // oldest first
+    // To a new hub, a publish says it is sent again: if its value is what the tabs offered back, the
+    // old hub applied it before it died (a tab saw it), and the new one does not apply it twice.
+    for (const { type, body } of resend) {
+      this.link.send(type, !sameHub && type === 'publish' ? `${body},"again":true` : body);
+    }
   }
 
   /** The hub is lost (its life lock was granted, a worker error, no answer): start over on a fresh one. */
-  private reconnect(): void {
+  private reconnect(died = false): void {
     if (this.closed) return;
     if (!this.transport.canReopen) {
       this.events.ended(
@@ -214,7 +226,8 @@ export class HubSession {
     }
     this.state$.next('reconnecting');
     this.link.close();
-    const delay = RECONNECT_DELAYS[Math.min(this.reconnectAttempt, RECONNECT_DELAYS.length - 1)];
+    const backOff = RECONNECT_DELAYS[Math.min(this.reconnectAttempt, RECONNECT_DELAYS.length - 1)]!;
+    const delay = died ? Math.max(backOff, DEATH_GRACE_MS) : backOff;
     this.reconnectAttempt++;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => {

@@ -45,6 +45,15 @@ export class ChannelLedger {
     return this.persists?.(channel) ?? false;
   }
 
+  /**
+   * True when the channel's value is one a tab offered back after a restart, and its JSON is `json`: a
+   * publish of it sent again by a tab that never heard the old hub's answer was applied there already.
+   */
+  isOffered(name: string, json: string): boolean {
+    const current = this.store.get(name)?.value$.value;
+    return current?.offer !== undefined && current.json === json;
+  }
+
   /** Runs `run` after the channel's pending saves (at once for a memory channel): read your writes. */
   afterWrites(channel: string, run: () => void): void {
     if (this.writes && this.isPersisted(channel)) this.writes.afterWrites(channel, run);

@@ -419,6 +419,10 @@ export class Hub implements MessageSink {
         this.checkChannelName(request.channel, request.type);
         const json = this.checkPayload(JSON.stringify(request.data));
         const { channel, requestId } = request;
+        if (request.again === true && this.ledger.isOffered(channel, json)) {
+          reply(encodeAck('published', channel, requestId));
+          return;
+        }
         this.ledger.publish(channel, json, (error) =>
           reply(
             error
