@@ -26,12 +26,19 @@ import { seedFromEnvironment } from './support/seeded-random.js';
 //   E2E_HISTORY_BULK=0 ...             # no bulk channels (the 20 that hold ~19 MB in every tab)
 
 /** Steps per mode, and per tab and round, by engine: the workload's size, not a capability. */
-const WORKLOAD: Readonly<Record<Engine, { steps: number; stepsPerRound: number }>> = {
+const WORKLOAD: Readonly<
+  Record<Engine, { steps: number; stepsPerRound: number; faults: readonly FaultKind[] }>
+> = {
   // ~6,000 steps in both modes together, about a minute per mode on two cores.
-  chromium: { steps: 3_000, stepsPerRound: 75 },
+  chromium: { steps: 3_000, stepsPerRound: 75, faults: ['kill', 'stall', 'depart'] },
   // ~1,000 together: each round still strikes its faults, but with fewer steps in between.
-  firefox: { steps: 500, stepsPerRound: 25 },
-  webkit: { steps: 500, stepsPerRound: 25 },
+  // No kills in Firefox: its only kill here is the worker's own close(), after which Firefox ESR
+  // delivers some of the dying worker's last messages and not others (a tab gets a value whose
+  // publisher never gets the answer, and sends it again to the next hub). That is a publish in flight
+  // across a worker's death, which no hub can apply exactly once without state that survives it (see
+  // README, Guarantees 1); the kills of lifecycle.spec.ts still prove the recovery in Firefox.
+  firefox: { steps: 500, stepsPerRound: 25, faults: ['stall', 'depart'] },
+  webkit: { steps: 500, stepsPerRound: 25, faults: ['kill', 'stall', 'depart'] },
 };
 const TABS = 4;
 const CHANNELS = 4;
@@ -49,7 +56,7 @@ const suite = useBrowserSuite();
 
 function faultsFromEnvironment(given: string | undefined): ReadonlySet<FaultKind> {
   const all: FaultKind[] = ['kill', 'stall', 'depart'];
-  if (given === undefined || given === '') return new Set(all);
+  if (given === undefined || given === '') return new Set(WORKLOAD[ENGINE].faults);
   if (given === 'none') return new Set();
   const asked = given.split(',').map((kind) => kind.trim());
   const unknown = asked.filter((kind) => !all.includes(kind as FaultKind));
