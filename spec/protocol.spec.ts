@@ -137,7 +137,22 @@ describe('protocol', () => {
           channel: 'prices',
           data: null,
           seq: 41,
+          epoch: 0,
         });
+      });
+
+      it("should read a restore request's epoch, the old hub's start", () => {
+        expect(
+          parseRequest({
+            type: 'restore',
+            clientId: 'c',
+            channel: 'prices',
+            requestId: 2,
+            data: 1,
+            seq: 3,
+            epoch: 1_700_000_000_000,
+          }),
+        ).toMatchObject({ seq: 3, epoch: 1_700_000_000_000 });
       });
 
       it('should read a bye request, which needs no requestId', () => {

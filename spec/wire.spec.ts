@@ -154,6 +154,7 @@ describe('wire', () => {
       instanceId: 'hub-1',
       features: ['batch'],
       limits: { maxMessage: 69_632, maxPayload: 1000, maxRequestsPerSecond: 50 },
+      startedAt: 1_700_000_000_000,
     };
 
     it("should name the hub's life lock and its limits", () => {

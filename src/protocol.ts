@@ -123,6 +123,11 @@ export interface RestoreRequest extends RequestBase {
   channel: string;
   data: JsonValue;
   seq: number;
+  /**
+   * When the old hub started (its `welcome.startedAt`): offers from a later hub are newer than any from
+   * an earlier one, whatever their `seq` (two restarts in a row). 0 when unknown.
+   */
+  epoch: number;
 }
 
 /** Additive: a tab leaving (disconnect or pagehide); the hub drops it at once and does not answer. */
@@ -216,6 +221,8 @@ export interface WelcomeResponse {
   lock?: string;
   /** Additive: the hub's limits (see {@link WireLimits}). */
   limits?: WireLimits;
+  /** Additive: when the hub started (ms since the epoch), to rank offers from successive hubs. */
+  startedAt?: number;
 }
 
 /** Additive: the answer to `ping`. */
@@ -419,7 +426,9 @@ export function parseRequest(message: unknown): Request | InvalidRequest {
           channel: name,
         };
       }
-      return { type, clientId, requestId, channel: name, data, seq };
+      const epoch =
+        typeof message.epoch === 'number' && Number.isFinite(message.epoch) ? message.epoch : 0;
+      return { type, clientId, requestId, channel: name, data, seq, epoch };
     }
     case 'subscribe':
     case 'unsubscribe':

@@ -68,6 +68,7 @@ export function encodeWelcome(fields: {
   features: readonly string[];
   lock: string | undefined;
   limits: WireLimits;
+  startedAt: number;
 }): string {
   return JSON.stringify({ type: 'welcome', ...fields });
 }

@@ -168,7 +168,7 @@ describe('RemoteChannel', () => {
         channel.push('stale', 2);
         expect(old.values).toEqual(['a', 'b']);
         expect(late.values).toEqual(['a', 'b']);
-        expect(channel.offer()).toEqual({ json: '"b"', seq: 2 });
+        expect(channel.offer()).toEqual({ json: '"b"', seq: 2, epoch: 0 });
       });
 
       it('should compare only the first push with the value shown: a later equal value is news', () => {
@@ -263,7 +263,7 @@ describe('RemoteChannel', () => {
       channel.resubscribing(true);
       channel.subscribed(3);
       expect(collect(channel).values).toEqual(['a']);
-      expect(channel.offer()).toEqual({ json: '"a"', seq: 3 });
+      expect(channel.offer()).toEqual({ json: '"a"', seq: 3, epoch: 0 });
     });
   });
 
@@ -286,7 +286,7 @@ describe('RemoteChannel', () => {
       expect(collect(channel).values).toEqual([]);
       channel.push('after the clear', 4);
       expect(subscriber.values).toEqual(['a', 'after the clear']);
-      expect(channel.offer()).toEqual({ json: '"after the clear"', seq: 4 });
+      expect(channel.offer()).toEqual({ json: '"after the clear"', seq: 4, epoch: 0 });
     });
 
     it('should be ignored before the hub confirmed the subscription', () => {
@@ -296,14 +296,14 @@ describe('RemoteChannel', () => {
       channel.subscribed(1);
       expect(collect(channel).values).toEqual(['a']);
       channel.push('b', 2);
-      expect(channel.offer()).toEqual({ json: '"b"', seq: 2 });
+      expect(channel.offer()).toEqual({ json: '"b"', seq: 2, epoch: 0 });
     });
   });
 
   describe('.offer()', () => {
     it('should offer the value as JSON with its seq when live and valued', () => {
       const channel = showing({ n: 1, s: 'x' }, 3);
-      expect(channel.offer()).toEqual({ json: '{"n":1,"s":"x"}', seq: 3 });
+      expect(channel.offer()).toEqual({ json: '{"n":1,"s":"x"}', seq: 3, epoch: 0 });
     });
 
     it('should offer nothing before the hub confirmed the subscription', () => {

@@ -93,7 +93,7 @@ function clear(ledger: ChannelLedger, name: string): Promise<number> {
 }
 
 function offer(ledger: ChannelLedger, name: string, json: string, seq: number): Promise<void> {
-  return new Promise((resolve) => ledger.offer(name, json, seq, resolve));
+  return new Promise((resolve) => ledger.offer(name, json, { epoch: 0, seq }, resolve));
 }
 
 function valueOf(ledger: ChannelLedger, name: string): ChannelValue | undefined {
@@ -207,6 +207,16 @@ describe('ChannelLedger', () => {
   });
 
   describe('.offer()', () => {
+    it('should rank an offer from a later hub above any from an earlier one, whatever their seq', async () => {
+      const ledger = memoryLedger();
+      const offerFrom = (json: string, epoch: number, seq: number): Promise<void> =>
+        new Promise((resolve) => ledger.offer('a', json, { epoch, seq }, resolve));
+      await offerFrom('"older hub, high seq"', 1_000, 900);
+      await offerFrom('"newer hub, low seq"', 2_000, 3);
+      await offerFrom('"older hub, higher seq"', 1_000, 950);
+      expect(valueOf(ledger, 'a')?.json).toBe('"newer hub, low seq"');
+    });
+
     it("should give an empty channel the offer, numbered by this hub's clock and not the offered seq", async () => {
       const ledger = memoryLedger();
       await publish(ledger, 'other', '0');
@@ -214,7 +224,7 @@ describe('ChannelLedger', () => {
       expect(valueOf(ledger, 'a')).toEqual({
         json: '"old"',
         seq: 2,
-        offer: Number.MAX_SAFE_INTEGER,
+        offer: { epoch: 0, seq: Number.MAX_SAFE_INTEGER },
       });
       await publish(ledger, 'a', '"new"');
       expect(valueOf(ledger, 'a')).toEqual({ json: '"new"', seq: 3 });
@@ -225,9 +235,13 @@ describe('ChannelLedger', () => {
       await offer(ledger, 'a', '"five"', 5);
       await offer(ledger, 'a', '"three"', 3);
       await offer(ledger, 'a', '"five again"', 5);
-      expect(valueOf(ledger, 'a')).toEqual({ json: '"five"', seq: 1, offer: 5 });
+      expect(valueOf(ledger, 'a')).toEqual({ json: '"five"', seq: 1, offer: { epoch: 0, seq: 5 } });
       await offer(ledger, 'a', '"seven"', 7);
-      expect(valueOf(ledger, 'a')).toEqual({ json: '"seven"', seq: 2, offer: 7 });
+      expect(valueOf(ledger, 'a')).toEqual({
+        json: '"seven"',
+        seq: 2,
+        offer: { epoch: 0, seq: 7 },
+      });
     });
 
     it('should ignore an offer for a channel with a value published here', async () => {
@@ -256,7 +270,7 @@ describe('ChannelLedger', () => {
       await offer(ledger, 'b', '"b"', 1);
       await offer(ledger, 'a', '"a"', 1);
       expect(valueOf(ledger, 'b')).toBeUndefined();
-      expect(valueOf(ledger, 'a')).toEqual({ json: '"a"', seq: 4, offer: 1 });
+      expect(valueOf(ledger, 'a')).toEqual({ json: '"a"', seq: 4, offer: { epoch: 0, seq: 1 } });
     });
 
     it('should ignore an offer for a persisted channel cleared here, while the delete is saved and after', async () => {
@@ -283,7 +297,7 @@ describe('ChannelLedger', () => {
       expect(valueOf(ledger, 'a')).toBeUndefined();
       persistence.release();
       await offered;
-      expect(valueOf(ledger, 'a')).toEqual({ json: '"old"', seq: 1, offer: 5 });
+      expect(valueOf(ledger, 'a')).toEqual({ json: '"old"', seq: 1, offer: { epoch: 0, seq: 5 } });
       expect(tab.sent.map((json) => JSON.parse(json) as unknown)).toEqual([
         { type: 'data', channel: 'a', data: 'old', seq: 1 },
       ]);
@@ -322,7 +336,7 @@ describe('ChannelLedger', () => {
       await low;
       await high;
       await settle();
-      expect(valueOf(ledger, 'a')).toMatchObject({ json: '"seven"', offer: 7 });
+      expect(valueOf(ledger, 'a')).toMatchObject({ json: '"seven"', offer: { epoch: 0, seq: 7 } });
       expect(await persistence.load()).toEqual(new Map([['a', '"seven"']]));
     });
   });

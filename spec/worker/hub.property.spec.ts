@@ -509,6 +509,7 @@ describe('Hub (properties)', () => {
                 maxPayload: 1024 * 1024,
                 maxRequestsPerSecond: 100_000,
               },
+              startedAt: expect.any(Number),
             },
           ]);
           const received = (): Message[][] => [

@@ -22,7 +22,7 @@ export type RequestType =
 /** What a session tells its client. */
 export interface SessionEvents {
   /** A value the hub pushed for a channel. */
-  push(channel: string, data: unknown, seq: number | undefined): void;
+  push(channel: string, data: unknown, seq: number | undefined, epoch: number): void;
   /** The hub cleared a channel. */
   cleared(channel: string, seq: number | undefined): void;
   /**
@@ -265,7 +265,12 @@ export class HubSession {
     switch (response.type) {
       case 'data':
         if (response.requestId === undefined) {
-          this.events.push(response.channel, response.data, response.seq);
+          this.events.push(
+            response.channel,
+            response.data,
+            response.seq,
+            this.link.welcome?.startedAt ?? 0,
+          );
         } else this.pending.settle(Number(response.requestId), response);
         return;
       case 'error':

@@ -19,8 +19,9 @@ export class RemoteChannel {
   live = false;
   private hasValue = false;
   private value: unknown = undefined;
-  /** The hub's sequence number of `value`. */
+  /** The hub's sequence number of `value`, and when that hub started (to rank an offer of it). */
   private seq = 0;
+  private epoch = 0;
   /** After a reconnect to a new hub, the value the tab showed, as JSON, to tell a repeat by its content. */
   private resync: string | undefined = undefined;
   /** Subscribers that came while the channel was being subscribed again (see the rules). */
@@ -43,9 +44,9 @@ export class RemoteChannel {
    * What to offer a new hub (`restore`): the newest value with the old hub's number; undefined when the
    * tab has none to offer.
    */
-  offer(): { json: string; seq: number } | undefined {
+  offer(): { json: string; seq: number; epoch: number } | undefined {
     if (!this.live || !this.hasValue || this.seq === 0) return undefined;
-    return { json: JSON.stringify(this.value), seq: this.seq };
+    return { json: JSON.stringify(this.value), seq: this.seq, epoch: this.epoch };
   }
 
   /**
@@ -65,11 +66,14 @@ export class RemoteChannel {
     if (seq === undefined) this.empty();
   }
 
-  /** A value the hub pushed. */
-  push(data: unknown, seq: number | undefined): void {
+  /** A value the hub pushed; `epoch` is when that hub started (0: unknown). */
+  push(data: unknown, seq: number | undefined, epoch = 0): void {
     if (!this.live) return;
     let repeat = seq !== undefined && seq <= this.seq;
-    if (seq !== undefined && seq > this.seq) this.seq = seq;
+    if (seq !== undefined && seq > this.seq) {
+      this.seq = seq;
+      this.epoch = epoch;
+    }
     if (this.resync !== undefined) {
       repeat ||= this.resync === JSON.stringify(data);
       this.resync = undefined;

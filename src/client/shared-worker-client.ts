@@ -150,7 +150,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     this.session = new HubSession(
       hubTransport,
       {
-        push: (channel, data, seq) => this.channels.get(channel)?.push(data, seq),
+        push: (channel, data, seq, epoch) => this.channels.get(channel)?.push(data, seq, epoch),
         cleared: (channel, seq) => this.channels.get(channel)?.cleared(seq),
         reopened: (sameHub) => this.reopened(sameHub),
         ended: (reason) => this.close(reason, false),
@@ -364,7 +364,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     for (const [name, channel] of this.channels) {
       const offer = sameHub ? undefined : channel.offer();
       if (offer) {
-        const fields = `,"data":${offer.json},"seq":${offer.seq}`;
+        const fields = `,"data":${offer.json},"seq":${offer.seq},"epoch":${offer.epoch}`;
         this.session.request('restore', name, undefined, fields).catch(ignore);
       }
     }

@@ -1,7 +1,13 @@
 import { PersistenceError, toWire } from '../errors.js';
 import type { Persistence } from '../persistence/persistence.js';
 import { encodeCleared, encodeData } from '../wire.js';
-import { ChannelStore, type Channel, type ChannelValue } from './channel-store.js';
+import {
+  ChannelStore,
+  outranks,
+  type Channel,
+  type ChannelValue,
+  type OfferRank,
+} from './channel-store.js';
 import type { Connection } from './connection.js';
 import { WriteQueue } from './write-queue.js';
 
@@ -17,7 +23,7 @@ type Done = (error: PersistenceError | undefined) => void;
  *   a channel's `seq` only grows, across clears and the channel being let go;
  * - an offer (a tab's newest value from the hub before this one) counts only where this hub has not
  *   decided the channel itself: nothing published or cleared here, nothing stored or being saved; among
- *   offers, the highest old `seq` wins;
+ *   offers, the newest wins: the one from the latest hub (by its start), then the highest old `seq`;
  * - a persisted channel's change is applied once its transaction committed, in the order changes came;
  *   the channel is kept meanwhile, so applying it never fails.
  */
@@ -109,14 +115,14 @@ export class ChannelLedger {
   }
 
   /** A tab's offer of the newest value it saw at the hub before this one (`restore`); see the rules. */
-  offer(name: string, json: string, offerSeq: number, done: () => void): void {
-    if (!this.acceptsOffer(name, offerSeq)) {
+  offer(name: string, json: string, rank: OfferRank, done: () => void): void {
+    if (!this.acceptsOffer(name, rank)) {
       done();
       return;
     }
     const channel = this.store.ensure(name);
     if (!this.writes || !this.isPersisted(name)) {
-      this.fanOut(channel, { json, seq: ++this.clock, offer: offerSeq });
+      this.fanOut(channel, { json, seq: ++this.clock, offer: rank });
       done();
       return;
     }
@@ -124,12 +130,12 @@ export class ChannelLedger {
     // the offer too, saved first like any value.
     channel.pendingWrites++;
     channel.pendingOffers++;
-    channel.pendingOffer = Math.max(channel.pendingOffer, offerSeq);
+    if (outranks(rank, channel.pendingOffer)) channel.pendingOffer = rank;
     this.writes.write(name, json, (error) => {
       channel.pendingWrites--;
-      if (--channel.pendingOffers === 0) channel.pendingOffer = 0;
+      if (--channel.pendingOffers === 0) channel.pendingOffer = undefined;
       // Offers are saved and applied in the order they came, each higher than the one before.
-      if (error === undefined) this.fanOut(channel, { json, seq: ++this.clock, offer: offerSeq });
+      if (error === undefined) this.fanOut(channel, { json, seq: ++this.clock, offer: rank });
       else this.store.release(channel);
       done();
     });
@@ -203,7 +209,7 @@ export class ChannelLedger {
     }
   }
 
-  private acceptsOffer(name: string, offerSeq: number): boolean {
+  private acceptsOffer(name: string, rank: OfferRank): boolean {
     if (this.tombstones.has(name)) return false;
     const channel = this.store.get(name);
     if (channel === undefined) return true;
@@ -211,7 +217,7 @@ export class ChannelLedger {
     if (channel.pendingWrites > channel.pendingOffers) return false;
     const current = channel.value$.value;
     if (current !== undefined && current.offer === undefined) return false;
-    return offerSeq > Math.max(current?.offer ?? 0, channel.pendingOffer);
+    return outranks(rank, current?.offer) && outranks(rank, channel.pendingOffer);
   }
 }
 

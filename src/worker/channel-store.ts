@@ -1,6 +1,20 @@
 import { BehaviorSubject } from 'rxjs';
 import { LimitError } from '../errors.js';
 
+/**
+ * Where an offered value stood at the hub before this one: when that hub started, and its `seq` there.
+ * A later hub's values are newer than an earlier one's, whatever their numbers.
+ */
+export interface OfferRank {
+  readonly epoch: number;
+  readonly seq: number;
+}
+
+/** True when `a` is newer than `b` (or `b` is none). */
+export function outranks(a: OfferRank, b: OfferRank | undefined): boolean {
+  return b === undefined || a.epoch > b.epoch || (a.epoch === b.epoch && a.seq > b.seq);
+}
+
 /** A channel's latest value as the hub keeps it: serialised once, when it was published. */
 export interface ChannelValue {
   /** The value as JSON text, ready to splice into every message that carries it. */
@@ -14,7 +28,7 @@ export interface ChannelValue {
    * Set when a tab offered the value after a hub restart (`restore`): the old hub's `seq` of it, which
    * the next offers are compared with. A publish here replaces it.
    */
-  readonly offer?: number;
+  readonly offer?: OfferRank;
 }
 
 /** One channel: its latest value, the tabs subscribed to it, and counters for `stats`. */
@@ -30,9 +44,9 @@ export class Channel<Subscriber> {
   lastPublished: number | null = null;
   /** Changes of this channel being saved: the channel is kept until they are applied. */
   pendingWrites = 0;
-  /** Of those, offers (`restore`), and the highest old `seq` among them (0: none). */
+  /** Of those, offers (`restore`), and the highest among them. */
   pendingOffers = 0;
-  pendingOffer = 0;
+  pendingOffer: OfferRank | undefined = undefined;
 
   constructor(readonly name: string) {}
 

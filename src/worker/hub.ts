@@ -460,7 +460,7 @@ export class Hub implements MessageSink {
         this.checkChannelName(request.channel, request.type);
         const json = this.checkPayload(JSON.stringify(request.data));
         const { channel, requestId } = request;
-        this.ledger.offer(channel, json, request.seq, () =>
+        this.ledger.offer(channel, json, { epoch: request.epoch, seq: request.seq }, () =>
           reply(encodeAck('restored', channel, requestId)),
         );
         return;
@@ -489,6 +489,7 @@ export class Hub implements MessageSink {
           features: [FEATURE_BATCH],
           lock: this.tabs.lifeLock,
           limits: this.wireLimits,
+          startedAt: this.startedAt,
         }),
       );
     this.tabs.afterLifeLock(welcome);
