@@ -123,7 +123,7 @@ describe('Hub (lifecycle)', () => {
           features: ['batch'],
           lock: `${HUB_LOCK_PREFIX}${instanceId}`,
           limits: DEFAULT_WIRE_LIMITS,
-          startedAt: expect.any(Number),
+          startedAt: expect.any(Number) as number,
         },
       ]);
     });
@@ -380,7 +380,7 @@ describe('Hub (lifecycle)', () => {
           instanceId: strict.hub.instanceId,
           features: ['batch'],
           limits: { ...DEFAULT_WIRE_LIMITS, maxRequestsPerSecond: 5 },
-          startedAt: expect.any(Number),
+          startedAt: expect.any(Number) as number,
         },
         { type: 'error', name: 'LimitError', error: RATE_ERROR, requestId: 7 },
       ]);

@@ -509,7 +509,7 @@ describe('Hub (properties)', () => {
                 maxPayload: 1024 * 1024,
                 maxRequestsPerSecond: 100_000,
               },
-              startedAt: expect.any(Number),
+              startedAt: expect.any(Number) as number,
             },
           ]);
           const received = (): Message[][] => [

@@ -323,7 +323,7 @@ describe('Hub', () => {
             maxPayload: 1024 * 1024,
             maxRequestsPerSecond: 100_000,
           },
-          startedAt: expect.any(Number),
+          startedAt: expect.any(Number) as number,
         },
       ]);
     });
