@@ -42,8 +42,10 @@ interface RequestBase {
  * would refuse unread.
  */
 export interface WireLimits {
-  /** Largest message the hub reads, in characters (a batch of several requests included). */
+  /** Largest message the hub reads, in characters: one request with the largest value. */
   maxMessage: number;
+  /** Largest batch (several requests in one message) the hub reads, in characters; else maxMessage. */
+  maxBatch?: number;
   /** Largest value, in characters of its JSON text. */
   maxPayload: number;
   /** Requests one tab may send per second, averaged. */

@@ -609,6 +609,64 @@ describe('Hub guarantees', () => {
     });
   });
 
+  describe('one bad message costs the hub a bounded amount of work', () => {
+    it('should refuse a batch over its batch limit unread, and read a lone request of the same size', async () => {
+      const t = hubWith();
+      const port = t.rawPort();
+      const big = 'x'.repeat(300 * 1024);
+      const parse = jest.spyOn(JSON, 'parse');
+      const batch = JSON.stringify({
+        type: 'batch',
+        messages: [{ type: 'publish', clientId: 'a', channel: 'c', requestId: 1, data: big }],
+      });
+      port.send(batch);
+      await port.waitFor(1);
+      expect(parse.mock.calls.filter(([text]) => text === batch)).toEqual([]);
+      parse.mockRestore();
+      expect(port.received[0]).toMatchObject({ type: 'error', name: 'LimitError' });
+      expect(port.received[0]).not.toHaveProperty('requestId');
+      port.request({ type: 'publish', clientId: 'a', channel: 'c', requestId: 2, data: big });
+      await port.waitFor(2);
+      expect(port.received[1]).toEqual({ type: 'published', channel: 'c', requestId: 2 });
+    });
+
+    it('should refuse the rest of a message in one reply after 64 refusals in it', async () => {
+      const t = hubWith();
+      const port = t.rawPort();
+      const items = Array.from({ length: 100 }, (_, n) => ({ type: 'nope', requestId: n }));
+      port.send(JSON.stringify({ type: 'batch', messages: items }));
+      await port.waitFor(65);
+      await settle();
+      expect(port.received).toHaveLength(65);
+      expect(port.received.slice(0, 64).map(({ requestId }) => requestId)).toEqual(
+        Array.from({ length: 64 }, (_, n) => n),
+      );
+      expect(port.received[64]).toEqual({
+        type: 'error',
+        name: 'ProtocolError',
+        error:
+          'more than 64 requests of this message were refused; the remaining 36 were refused unread',
+        requestIds: Array.from({ length: 36 }, (_, n) => n + 64),
+      });
+    });
+
+    it('should serve every valid request of a message, however many, with no refusal cap', async () => {
+      const t = hubWith();
+      const port = t.rawPort();
+      const items = Array.from({ length: 200 }, (_, n) => ({
+        type: 'publish',
+        clientId: 'a',
+        channel: 'many',
+        requestId: n,
+        data: n,
+      }));
+      port.send(JSON.stringify({ type: 'batch', messages: items }));
+      await port.waitFor(200);
+      expect(port.received.every(({ type }) => type === 'published')).toBe(true);
+      expect(t.hub.get('many')).toBe(199);
+    });
+  });
+
   describe('a number JSON parses as Infinity is refused, not changed on the way', () => {
     it('should refuse the publish holding 1e400 with a TypeError and serve the rest of its batch', async () => {
       const t = hubWith();

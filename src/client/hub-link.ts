@@ -279,7 +279,9 @@ export class HubLink {
     const settled = this.options.settled();
     const settledField = settled > this.lastSettled ? `,"settled":${settled}` : '';
     this.lastSettled = Math.max(this.lastSettled, settled);
-    const maxMessage = (welcome.limits?.maxMessage ?? Infinity) - ENVELOPE;
+    // A batch fits the hub's batch limit; a request too big for one goes alone (up to maxMessage).
+    const maxBatch =
+      (welcome.limits?.maxBatch ?? welcome.limits?.maxMessage ?? Infinity) - ENVELOPE;
     let chunk: string[] = [];
     let size = 0;
     let fields = settledField;
@@ -291,7 +293,7 @@ export class HubLink {
       size = 0;
     };
     for (const message of messages) {
-      if (chunk.length > 0 && size + message.length + 1 > maxMessage) send();
+      if (chunk.length > 0 && size + message.length + 1 > maxBatch) send();
       chunk.push(message);
       size += message.length + 1;
     }

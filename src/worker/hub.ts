@@ -28,7 +28,15 @@ import {
 import { ChannelLedger, describeError } from './channel-ledger.js';
 import type { ChannelValue } from './channel-store.js';
 import { Connection, type MessageSink } from './connection.js';
-import { encodeOverRate, isControl, maxMessageFor, openMessage } from './intake.js';
+import {
+  MAX_REFUSALS,
+  encodeOverRate,
+  encodeRefusedRest,
+  isControl,
+  maxBatchFor,
+  maxMessageFor,
+  openMessage,
+} from './intake.js';
 import { checkChannelName, checkPayload, resolveLimits, type HubLimits } from './limits.js';
 import { createPersistFilter, type PersistOption } from './persist-filter.js';
 import { TabRegistry, type LockManagerLike } from './tab-registry.js';
@@ -142,6 +150,7 @@ export class Hub implements MessageSink {
     this.limits = resolveLimits(options.limits);
     this.wireLimits = {
       maxMessage: maxMessageFor(this.limits.maxPayload),
+      maxBatch: maxBatchFor(this.limits.maxPayload),
       maxPayload: this.limits.maxPayload,
       maxRequestsPerSecond: this.limits.maxRequestsPerSecond,
     };
@@ -307,7 +316,7 @@ export class Hub implements MessageSink {
       this.backlog.push([connection, raw]);
       return;
     }
-    const opened = openMessage(raw, this.wireLimits.maxMessage);
+    const opened = openMessage(raw, this.wireLimits.maxMessage, this.wireLimits.maxBatch);
     if ('refused' in opened) {
       connection.send(encodeError(opened.refused, opened.requestId));
       return;
@@ -318,27 +327,29 @@ export class Hub implements MessageSink {
     let counted = 0;
     for (const request of requests) if (!isControl(request)) counted++;
     let allowance = connection.take(counted);
-    const refused: unknown[] = [];
+    const overRate: unknown[] = [];
+    const unread: unknown[] = [];
+    let refusals = 0;
     for (const request of requests) {
       if (!this.tabs.connections.has(connection)) return; // it said bye: the rest of its batch goes unread
-      if (isControl(request)) this.receiveOne(connection, request, opened.nonFinite);
-      else if (allowance > 0) {
-        allowance--;
-        this.receiveOne(connection, request, opened.nonFinite);
-      } else refused.push(request);
+      if (refusals >= MAX_REFUSALS) unread.push(request);
+      else if (!isControl(request) && allowance-- <= 0) overRate.push(request);
+      else if (this.receiveOne(connection, request, opened.nonFinite)) refusals++;
     }
-    if (refused.length > 0) {
-      connection.send(encodeOverRate(refused, this.limits.maxRequestsPerSecond));
+    if (overRate.length > 0) {
+      connection.send(encodeOverRate(overRate, this.limits.maxRequestsPerSecond));
     }
+    if (unread.length > 0) connection.send(encodeRefusedRest(unread));
   }
 
-  private receiveOne(connection: Connection, message: unknown, nonFinite: boolean): void {
+  /** Serves one request of a message; true when it was refused at once. */
+  private receiveOne(connection: Connection, message: unknown, nonFinite: boolean): boolean {
     const request = parseRequest(message);
     if (isInvalidRequest(request)) {
       connection.send(
         encodeError(new ProtocolError(request.invalid), request.requestId, request.channel),
       );
-      return;
+      return true;
     }
     const requestId = 'requestId' in request ? request.requestId : undefined;
     const channel = 'channel' in request ? request.channel : undefined;
@@ -347,7 +358,7 @@ export class Hub implements MessageSink {
       this.tabs.claim(connection, request.clientId);
       if (connection.session && requestId !== undefined && MUTATIONS.has(request.type)) {
         const first = connection.session.begin(requestId, connection);
-        if (!first) return; // sent again: answered with its first outcome, never applied twice
+        if (!first) return false; // sent again: answered with its first outcome, never applied twice
         reply = first;
       }
       if (nonFinite && 'data' in request && holdsNonFiniteNumber(request.data)) {
@@ -356,8 +367,10 @@ export class Hub implements MessageSink {
         );
       }
       this.handle(connection, request, reply);
+      return false;
     } catch (error) {
       reply(encodeError(error, requestId, channel));
+      return true;
     }
   }
 

@@ -11,9 +11,24 @@ const MIN_BATCH = 64 * 1024;
 
 const BATCH_START = /^\s*\{\s*"type"\s*:\s*"batch"/;
 
-/** The largest message a hub with this value limit reads, a batch included. */
+/**
+ * The largest batch a hub reads, in characters. A batch is the only message that can hold many requests,
+ * so its size bounds what one message can cost the hub (one parse, and a refusal or an answer for each
+ * request in it); a client splits what it sends to fit.
+ */
+const MAX_BATCH = 256 * 1024;
+
+/** After this many refusals in one message, the rest of it is refused in one reply, unread. */
+export const MAX_REFUSALS = 64;
+
+/** The largest message a hub with this value limit reads: one request carrying the largest value. */
 export function maxMessageFor(maxPayload: number): number {
   return Math.max(maxPayload, MIN_BATCH) + ENVELOPE;
+}
+
+/** The largest batch a hub with this value limit reads. */
+export function maxBatchFor(maxPayload: number): number {
+  return Math.min(MAX_BATCH, maxMessageFor(maxPayload));
 }
 
 /** A message the hub could read: its requests in order, and what the client says it has settled. */
@@ -39,9 +54,20 @@ export interface RefusedMessage {
  * part of a flood), parse it, and unwrap a batch. Costs O(1) for a message it refuses, and one parse for
  * one it reads.
  */
-export function openMessage(raw: unknown, maxMessage: number): OpenedMessage | RefusedMessage {
+export function openMessage(
+  raw: unknown,
+  maxMessage: number,
+  maxBatch = maxMessage,
+): OpenedMessage | RefusedMessage {
   if (typeof raw !== 'string') {
     return { refused: new ProtocolError(`message must be a JSON string, got ${describe(raw)}`) };
+  }
+  if (raw.length > maxBatch && raw.length <= maxMessage && BATCH_START.test(raw.slice(0, 64))) {
+    return {
+      refused: new LimitError(
+        `payload limit exceeded: batch of ${raw.length} characters (the hub reads batches of at most ${maxBatch}; split it)`,
+      ),
+    };
   }
   if (raw.length > maxMessage) {
     const refused = new LimitError(
@@ -84,6 +110,22 @@ export function encodeOverRate(refused: readonly unknown[], maxRequestsPerSecond
   const error = new LimitError(
     `request rate limit exceeded: more than ${maxRequestsPerSecond} requests per second from this tab (limits.maxRequestsPerSecond)`,
   );
+  return encodeRefusedTogether(refused, error);
+}
+
+/**
+ * The one reply to the rest of a message after {@link MAX_REFUSALS} refusals in it: a client that
+ * follows the protocol never gets there, and a flood of bad requests costs O(1) each.
+ */
+export function encodeRefusedRest(rest: readonly unknown[]): string {
+  const error = new ProtocolError(
+    `more than ${MAX_REFUSALS} requests of this message were refused; the remaining ${rest.length} were refused unread`,
+  );
+  return encodeRefusedTogether(rest, error);
+}
+
+/** One refusal for several requests: a lone one as the original protocol has it, several by requestId. */
+function encodeRefusedTogether(refused: readonly unknown[], error: Error): string {
   const requestIds: Array<number | string> = [];
   for (const request of refused) {
     const requestId = isRecord(request) ? request.requestId : undefined;
