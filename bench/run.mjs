@@ -65,19 +65,26 @@ function log(message) {
   process.stderr.write(`[${seconds}s] ${message}\n`);
 }
 
-/** The hub benchmark in a child process of its own, with `--expose-gc` for the heap figures. */
-function runNode() {
+/** One Node benchmark in a child process of its own, with `--expose-gc` for the heap figures. */
+function runNodeBench(script) {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--expose-gc', path.join(BUILD_DIR, 'hub-bench.cjs'), ...(quick ? ['--quick'] : [])],
+      ['--expose-gc', path.join(BUILD_DIR, script), ...(quick ? ['--quick'] : [])],
       { maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
-        if (error) reject(new Error(`hub benchmark failed: ${stderr || error.message}`));
+        if (error) reject(new Error(`${script} failed: ${stderr || error.message}`));
         else resolve(JSON.parse(stdout.trim().split('\n').pop()));
       },
     );
   });
+}
+
+/** The hub alone: routing, acks and heap, then one hostile message at a time. */
+async function runNode() {
+  const node = await runNodeBench('hub-bench.cjs');
+  log('Node: hostile messages');
+  return { ...node, hostile: await runNodeBench('hostile-bench.cjs') };
 }
 
 /** `--profile`: where the time goes in one burst per payload; writes the profiles to bench/results. */

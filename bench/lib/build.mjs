@@ -1,6 +1,6 @@
 /**
  * Bundles what the benchmark runs into bench/.build/: the page (harness and transports), the
- * SharedWorkers (both baselines and shared-channels' own entry), and the Node hub benchmark. Webpack's
+ * SharedWorkers (both baselines and shared-channels' own entry), and the Node hub benchmarks. Webpack's
  * cache lives in node_modules/.cache/bench-webpack, so a rebuild takes seconds.
  */
 import fs from 'node:fs';
@@ -69,7 +69,15 @@ export async function build({ library }) {
   ];
   if (library) {
     configs.push(
-      config('node', 'node', { 'hub-bench': './bench/node/hub-bench.ts' }, '[name].cjs'),
+      config(
+        'node',
+        'node',
+        {
+          'hub-bench': './bench/node/hub-bench.ts',
+          'hostile-bench': './bench/node/hostile-bench.ts',
+        },
+        '[name].cjs',
+      ),
     );
   }
   const stats = await new Promise((resolve, reject) => {

@@ -172,7 +172,104 @@ export function checkTargets(summary, node) {
       );
     }
   }
+  if (node?.hostile) targets.push(...hostileTargets(node.hostile.results));
   return targets;
+}
+
+/** The label of a hostile message, `(a)`, from its title. */
+function labelOf(result) {
+  return result.title.split(' ')[0];
+}
+
+/**
+ * The hostile-message targets: the worst message's median hub time and peak heap. A message whose run
+ * failed (out of memory, timeout) misses both.
+ */
+function hostileTargets(results) {
+  const measured = results.filter((result) => !result.failed);
+  const failed = results.filter((result) => result.failed);
+  const targets = [];
+  const worst = (name, limit, unit, pick) => {
+    const top = measured.reduce((a, b) => (pick(b) > pick(a) ? b : a), measured[0]);
+    if (failed.length > 0) {
+      const labels = failed.map(labelOf).join(' ');
+      targets.push({
+        name: `${name}: ${labels} failed`,
+        value: undefined,
+        limit,
+        unit,
+        pass: false,
+      });
+    } else if (top) {
+      const value = pick(top);
+      targets.push({
+        name: `${name}, worst ${labelOf(top)}`,
+        value,
+        limit,
+        unit,
+        pass: value <= limit,
+      });
+    }
+  };
+  worst('hostile message: hub time (median)', 50, ' ms', (result) => result.ms.median);
+  worst(
+    'hostile message: extra heap at peak (median)',
+    10,
+    ' MB',
+    (result) => result.peakBytes.median / 1e6,
+  );
+  return targets;
+}
+
+/** A whole count, with thousands separators. */
+function formatCount(value) {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+function formatReplies(replies) {
+  if (replies.posts === 0) return 'no reply';
+  const listed = replies.listed > 0 ? ` listing ${formatCount(replies.listed)} ids` : '';
+  return (
+    `${formatCount(replies.posts)} post, ${formatCount(replies.chars)} chars: ` +
+    `${formatCount(replies.acks)} acks, ${formatCount(replies.errors)} errors${listed}`
+  );
+}
+
+function hostileSection(hostile) {
+  const megabytes = (spread) =>
+    `${(spread.median / 1e6).toFixed(2)} [${(spread.max / 1e6).toFixed(2)}]`;
+  const rows = hostile.results.map((result) =>
+    result.failed
+      ? [result.title, `failed: ${result.failed}`, '', '', '', '', '', '']
+      : [
+          result.title,
+          formatCount(result.messageChars),
+          formatCount(result.requests),
+          `${formatNumber(result.ms.median)} [${formatNumber(result.ms.max)}]`,
+          formatNumber(result.cpuMs.median),
+          megabytes(result.peakBytes),
+          megabytes(result.retainedBytes),
+          formatReplies(result.replies),
+        ],
+  );
+  return [
+    `Node: one hostile message to a fresh hub at the default limits (it reads messages of at most ` +
+      `${formatCount(hostile.maxMessage)} characters; batches filled to ${formatCount(hostile.batchChars)}); ` +
+      `median [max] of ${hostile.reps}; MB = 10^6 bytes`,
+    table(
+      [
+        'message',
+        'characters',
+        'requests',
+        'hub ms',
+        'CPU ms',
+        'peak heap MB',
+        'retained MB',
+        'replies to the sender',
+      ],
+      rows,
+    ),
+  ].join('\n');
 }
 
 function nodeSection(node) {
@@ -204,6 +301,7 @@ function nodeSection(node) {
     '',
     `heap for ${heap.channels.toLocaleString('en-US')} channels: ${heap.bytesPerChannel.toFixed(0)} B per channel ` +
       `(value included), ${heap.bytesPerSubscription.toFixed(0)} B per subscription`,
+    ...(node.hostile ? ['', hostileSection(node.hostile)] : []),
   ].join('\n');
 }
 

@@ -6,10 +6,8 @@
  * `plain` clients speak the original protocol (one port message per value), and `batch` clients say
  * hello with the batch feature, as the shipped client does.
  */
-import { FEATURE_BATCH, PROTOCOL_VERSION, type Endpoint } from '../../src/protocol.js';
 import { Hub } from '../../src/worker/hub.js';
-
-type Mode = 'plain' | 'batch';
+import { FakeClient, median, nextTask, type FakeEndpoint, type Mode } from './fake-client.js';
 
 /**
  * The hub's rate limit is per wall-clock second, and a synchronous loop outruns any tab: lifted, so the
@@ -24,73 +22,6 @@ interface Options {
   heapChannels: number;
 }
 
-type Listener = (event: { data: unknown }) => void;
-
-/**
- * A port whose other side is this process: `deliver` calls the hub at once. Posts are counted and only
- * the last is kept (to check it outside the timed part): holding every post would make the garbage
- * collector, not the hub, the bottleneck.
- */
-class FakeEndpoint implements Endpoint {
-  posts = 0;
-  last: unknown = undefined;
-  private listener: Listener | undefined = undefined;
-
-  postMessage(message: unknown): void {
-    this.posts++;
-    this.last = message;
-  }
-
-  addEventListener(_type: 'message', listener: Listener): void {
-    this.listener = listener;
-  }
-
-  removeEventListener(): void {
-    this.listener = undefined;
-  }
-
-  deliver(data: string): void {
-    this.listener?.({ data });
-  }
-
-  /** The number of posts and the last one since the previous call. */
-  drain(): { posts: number; last: unknown } {
-    const drained = { posts: this.posts, last: this.last };
-    this.posts = 0;
-    this.last = undefined;
-    return drained;
-  }
-}
-
-/** One fake tab: an endpoint, a clientId, request ids. */
-class FakeClient {
-  readonly endpoint = new FakeEndpoint();
-  private nextRequestId = 1;
-
-  constructor(
-    readonly clientId: string,
-    hub: Hub,
-    mode: Mode,
-  ) {
-    hub.connect(this.endpoint);
-    if (mode === 'batch') {
-      this.endpoint.deliver(
-        JSON.stringify({
-          type: 'hello',
-          clientId,
-          requestId: this.nextRequestId++,
-          version: PROTOCOL_VERSION,
-          features: [FEATURE_BATCH],
-        }),
-      );
-    }
-  }
-
-  request(type: string, channel: string, extra = ''): string {
-    return `{"type":"${type}","clientId":"${this.clientId}","channel":${JSON.stringify(channel)},"requestId":${this.nextRequestId++}${extra}}`;
-  }
-}
-
 /**
  * CPU time of this process in ms. The hub is single-threaded, and the machine the bench runs on is
  * shared: CPU time counts the hub's work (and its garbage collection) without other processes' turns.
@@ -101,19 +32,6 @@ function cpuMillis(): number {
 }
 
 const TRIALS = 5;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? NaN)
-    : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
-}
-
-/** The end of the current task: the hub's outboxes flush in a microtask before this resolves. */
-function nextTask(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 function countOf(message: unknown, needle: string): number {
   let count = 0;

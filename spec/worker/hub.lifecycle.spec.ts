@@ -6,7 +6,7 @@ const HUB_LOCK_PREFIX = 'shared-channels:hub:';
 
 const DEFAULT_WIRE_LIMITS = {
   maxMessage: 1024 * 1024 + 4096,
-  maxBatch: 256 * 1024,
+  maxBatch: 128 * 1024,
   maxPayload: 1024 * 1024,
   maxRequestsPerSecond: 100_000,
 };

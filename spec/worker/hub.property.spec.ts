@@ -506,7 +506,7 @@ describe('Hub (properties)', () => {
               features: ['batch'],
               limits: {
                 maxMessage: 1024 * 1024 + 4096,
-                maxBatch: 256 * 1024,
+                maxBatch: 128 * 1024,
                 maxPayload: 1024 * 1024,
                 maxRequestsPerSecond: 100_000,
               },

@@ -16,7 +16,7 @@ const BATCH_START = /^\s*\{\s*"type"\s*:\s*"batch"/;
  * so its size bounds what one message can cost the hub (one parse, and a refusal or an answer for each
  * request in it); a client splits what it sends to fit.
  */
-const MAX_BATCH = 256 * 1024;
+const MAX_BATCH = 128 * 1024;
 
 /** After this many refusals in one message, the rest of it is refused in one reply, unread. */
 export const MAX_REFUSALS = 64;
