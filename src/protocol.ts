@@ -303,14 +303,16 @@ export const MUTATION_TYPES = ['publish', 'clear', 'restore'] as const satisfies
 >;
 
 const REQUEST_TYPE_SET: ReadonlySet<string> = new Set(REQUEST_TYPES);
-const CHANNEL_TYPES: ReadonlySet<string> = new Set([
+/** The request types that name a channel. */
+export const CHANNEL_TYPES = [
   'subscribe',
   'unsubscribe',
   'publish',
   'get',
   'restore',
   'clear',
-]);
+] as const satisfies ReadonlyArray<Request['type']>;
+const CHANNEL_TYPE_SET: ReadonlySet<string> = new Set(CHANNEL_TYPES);
 // Every member of the union is in the list: adding a request type without listing it fails to compile.
 type Unlisted = Exclude<Request['type'], (typeof REQUEST_TYPES)[number]>;
 const everyTypeListed: Unlisted extends never ? true : never = true;
@@ -402,7 +404,7 @@ export function parseRequest(message: unknown): Request | InvalidRequest {
       ...(session ? { session } : {}),
     };
   }
-  if (CHANNEL_TYPES.has(type) && (typeof channel !== 'string' || channel === '')) {
+  if (CHANNEL_TYPE_SET.has(type) && (typeof channel !== 'string' || channel === '')) {
     return {
       invalid: `${type}: channel must be a non-empty string, got ${describe(channel)}`,
       requestId,

@@ -203,6 +203,22 @@ describe('SharedWorkerClient (guarantees)', () => {
     });
   });
 
+  describe("the hub's bookkeeping for at-most-once", () => {
+    it("should let the hub forget a burst's outcomes once they are settled, with no request after it", async () => {
+      const a = client({ heartbeat: 0 });
+      await a.stats();
+      await Promise.all(Array.from({ length: 500 }, (_, n) => a.publish('burst', n)));
+      const sessions = (
+        worker.hub as unknown as {
+          tabs: { sessions: { sessions: Map<string, { size: number }> } };
+        }
+      ).tabs.sessions.sessions;
+      const outcomes = (): number => [...sessions.values()].reduce((sum, s) => sum + s.size, 0);
+      await until(() => outcomes() === 0, 'the outcomes to be forgotten');
+      expect(worker.hub.get('burst')).toBe(499);
+    });
+  });
+
   describe('a living hub is never taken for dead', () => {
     it('should not reconnect while the hub is busy for many liveness windows, when the hub holds its life lock', async () => {
       withLocks();

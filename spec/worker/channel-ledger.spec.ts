@@ -5,46 +5,10 @@ import { ChannelLedger } from '../../src/worker/channel-ledger.js';
 import type { ChannelValue } from '../../src/worker/channel-store.js';
 import type { Connection } from '../../src/worker/connection.js';
 import { Hub, type HubOptions } from '../../src/worker/hub.js';
+import { HeldPersistence } from '../helpers/held-persistence.js';
 import { createTestHub, settle, type RawPort, type TestHub } from '../helpers/wire.js';
 
 type Message = Record<string, unknown>;
-
-/** A persistence whose writes wait for the test's `release()`, one at a time, while `holding`. */
-class HeldPersistence implements Persistence {
-  readonly writes: Array<Map<string, string | null>> = [];
-  holding = true;
-  private readonly held: Array<() => void> = [];
-  private readonly watchers: Array<() => void> = [];
-
-  constructor(readonly inner: Persistence = new MemoryPersistence()) {}
-
-  load(): Promise<ReadonlyMap<string, string>> {
-    return this.inner.load();
-  }
-
-  async write(changes: ReadonlyMap<string, string | null>): Promise<void> {
-    this.writes.push(new Map(changes));
-    for (const wake of this.watchers.splice(0)) wake();
-    if (this.holding) await new Promise<void>((resolve) => this.held.push(resolve));
-    await this.inner.write(changes);
-  }
-
-  /** Resolves once `count` transactions have been asked for. */
-  async written(count: number): Promise<void> {
-    while (this.writes.length < count) {
-      await new Promise<void>((resolve) => this.watchers.push(resolve));
-    }
-  }
-
-  /** Lets the oldest held transaction commit. */
-  release(): void {
-    this.held.shift()?.();
-  }
-
-  close(): void {
-    this.inner.close();
-  }
-}
 
 /** A subscriber as the ledger sees one: it is sent messages, and may understand `cleared`. */
 function subscriber(hearsCleared = true): Connection & { sent: string[] } {

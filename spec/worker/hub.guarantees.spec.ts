@@ -1,51 +1,14 @@
 import { MemoryPersistence } from '../../src/persistence/memory-persistence.js';
-import type { Persistence } from '../../src/persistence/persistence.js';
 import { IndexedDbPersistence } from '../../src/persistence/indexed-db-persistence.js';
 import { Hub, databaseName, type HubOptions, type LockManagerLike } from '../../src/worker/hub.js';
 import { maxMessageFor } from '../../src/worker/intake.js';
 import { FakeEndpoint, endOfTask } from '../helpers/fake-endpoint.js';
 import { FakeLockManager } from '../helpers/fake-locks.js';
 import { freshIndexedDB } from '../helpers/indexed-db.js';
+import { HeldPersistence } from '../helpers/held-persistence.js';
 import { createTestHub, settle, type RawPort, type TestHub } from '../helpers/wire.js';
 
 type Message = Record<string, unknown>;
-
-/** A persistence whose writes wait for the test's `release()`, one at a time, while `holding`. */
-class HeldPersistence implements Persistence {
-  readonly writes: Array<Map<string, string | null>> = [];
-  holding = true;
-  private readonly held: Array<() => void> = [];
-  private readonly watchers: Array<() => void> = [];
-
-  constructor(readonly inner: Persistence = new MemoryPersistence()) {}
-
-  load(): Promise<ReadonlyMap<string, string>> {
-    return this.inner.load();
-  }
-
-  async write(changes: ReadonlyMap<string, string | null>): Promise<void> {
-    this.writes.push(new Map(changes));
-    for (const wake of this.watchers.splice(0)) wake();
-    if (this.holding) await new Promise<void>((resolve) => this.held.push(resolve));
-    await this.inner.write(changes);
-  }
-
-  /** Resolves once `count` transactions have been asked for. */
-  async written(count: number): Promise<void> {
-    while (this.writes.length < count) {
-      await new Promise<void>((resolve) => this.watchers.push(resolve));
-    }
-  }
-
-  /** Lets the oldest held transaction commit. */
-  release(): void {
-    this.held.shift()?.();
-  }
-
-  close(): void {
-    this.inner.close();
-  }
-}
 
 /** A persistence whose load the test finishes by hand. */
 class SlowLoad extends MemoryPersistence {

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
-import { REQUEST_TYPES } from '../../src/protocol.js';
+import { CHANNEL_TYPES, REQUEST_TYPES } from '../../src/protocol.js';
 import { Hub, type HubOptions } from '../../src/worker/hub.js';
 import { FakeEndpoint, endOfTask } from '../helpers/fake-endpoint.js';
 
@@ -23,14 +23,6 @@ const TOTAL =
 
 /** Every type the hub may serve: generated "invalid" input never has one. */
 const SERVED_TYPES: readonly string[] = [...REQUEST_TYPES, 'batch'];
-const CHANNEL_TYPES: readonly string[] = [
-  'subscribe',
-  'unsubscribe',
-  'publish',
-  'get',
-  'restore',
-  'clear',
-];
 /** Names a plain-object store would get wrong, plus an ordinary one. */
 const CHANNELS = ['__proto__', 'constructor', 'hasOwnProperty', 'toString', 'prices'];
 
@@ -108,7 +100,7 @@ const brokenRequest: fc.Arbitrary<{ message: Message; requestId?: number | strin
   request.chain((valid) => {
     const fields = ['type', 'clientId'];
     if (valid.type !== 'bye') fields.push('requestId');
-    if (CHANNEL_TYPES.includes(valid.type)) fields.push('channel');
+    if ((CHANNEL_TYPES as readonly string[]).includes(valid.type)) fields.push('channel');
     if (valid.type === 'publish' || valid.type === 'restore') fields.push('data');
     if (valid.type === 'restore') fields.push('seq');
     if (valid.type === 'hello') fields.push('version', 'lock');

@@ -82,6 +82,7 @@ export class HubLink {
   private timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined = undefined;
   private pinging = false;
+  private settledTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   private readonly onMessage = (event: { data: unknown }): void => {
     if (this.closed) return;
     this.lastHeard = Date.now();
@@ -114,6 +115,23 @@ export class HubLink {
       this.flushQueued = true;
       queueMicrotask(this.flush);
     }
+  }
+
+  /**
+   * A change was settled: when nothing else carries it by then, tell the hub at the end of this turn of
+   * the event loop, so that it forgets the outcomes of a burst at once rather than at the next request.
+   * A tab that publishes in a loop of awaits sends its next request first, which carries it.
+   */
+  noteSettled(): void {
+    if (this.settledTimer !== undefined || this.closed) return;
+    this.settledTimer = setTimeout(() => {
+      this.settledTimer = undefined;
+      const settled = this.options.settled();
+      if (this.closed || !this.welcome?.features.includes(FEATURE_BATCH)) return;
+      if (settled <= this.lastSettled || this.outbox.length > 0) return;
+      this.lastSettled = settled;
+      this.post(encodeBatch([], `,"settled":${settled}`));
+    }, 0);
   }
 
   /**
@@ -153,6 +171,7 @@ export class HubLink {
     }
     this.closed = true;
     clearTimeout(this.timer);
+    clearTimeout(this.settledTimer);
     clearInterval(this.heartbeatTimer);
     this.post(`{"type":"bye","clientId":${this.clientIdJson}}`);
     this.endpoint.removeEventListener('message', this.onMessage);

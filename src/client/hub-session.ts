@@ -121,11 +121,11 @@ export class HubSession {
         settle: (response) => {
           onReply?.(response);
           resolve(response);
-          this.finishClose();
+          this.settled(type);
         },
         fail: (error) => {
           reject(error);
-          this.finishClose();
+          this.settled(type);
         },
       });
       // While reconnecting, it waits in `pending` for the new hub.
@@ -160,6 +160,11 @@ export class HubSession {
       (request) => !(drain && open && isChange(request)),
     );
     this.state$.next('closed');
+    this.finishClose();
+  }
+
+  private settled(type: RequestType): void {
+    if (MUTATIONS.has(type)) this.link.noteSettled();
     this.finishClose();
   }
 
