@@ -227,10 +227,10 @@ describe('RemoteChannel', () => {
       });
     });
 
-    it('should offer nothing while the channel is being subscribed again', () => {
+    it('should still offer the value it shows while the channel is being subscribed again (two restarts in a row)', () => {
       const channel = showing('a', 3);
-      channel.resubscribing(true);
-      expect(channel.offer()).toBeUndefined();
+      channel.resubscribing(false);
+      expect(channel.offer()).toEqual({ json: '"a"', seq: 3, epoch: 0 });
     });
   });
 
@@ -247,15 +247,27 @@ describe('RemoteChannel', () => {
       expect(late.values).toEqual([]);
     });
 
-    it('should emit the next push after emptying to everyone, as news', () => {
+    it('should not repeat to its subscribers the value they saw when a tab offers it back after the hub had none', () => {
       const channel = showing('a', 3);
       const old = collect(channel);
       channel.resubscribing(false);
       const late = collect(channel);
       channel.subscribed(undefined);
+      const later = collect(channel);
       channel.push('a', 1);
-      expect(old.values).toEqual(['a', 'a']);
+      expect(old.values).toEqual(['a']);
       expect(late.values).toEqual(['a']);
+      expect(later.values).toEqual(['a']);
+      expect(channel.offer()).toEqual({ json: '"a"', seq: 1, epoch: 0 });
+    });
+
+    it('should emit a different value after emptying to everyone, as news', () => {
+      const channel = showing('a', 3);
+      const old = collect(channel);
+      channel.resubscribing(false);
+      channel.subscribed(undefined);
+      channel.push('b', 1);
+      expect(old.values).toEqual(['a', 'b']);
     });
 
     it('should keep the value when the hub confirms with a seq', () => {

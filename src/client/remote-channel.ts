@@ -19,9 +19,10 @@ export class RemoteChannel {
   live = false;
   private hasValue = false;
   private value: unknown = undefined;
-  /** The hub's sequence number of `value`, and when that hub started (to rank an offer of it). */
+  /** The sequence number of `value` at the current hub (0 after a reconnect to a new one). */
   private seq = 0;
-  private epoch = 0;
+  /** Where `value` stood at the hub that last numbered it, to rank an offer of it to a new hub. */
+  private rank = { seq: 0, epoch: 0 };
   /** After a reconnect to a new hub, the value the tab showed, as JSON, to tell a repeat by its content. */
   private resync: string | undefined = undefined;
   /** Subscribers that came while the channel was being subscribed again (see the rules). */
@@ -31,7 +32,7 @@ export class RemoteChannel {
   attach(subscriber: Observer<unknown>): () => void {
     this.subscribers++;
     if (this.live && this.hasValue) subscriber.next(this.value);
-    else if (this.hasValue) this.awaiting.add(subscriber);
+    else if (this.hasValue || this.resync !== undefined) this.awaiting.add(subscriber);
     const subscription = this.values$.subscribe(subscriber);
     return () => {
       subscription.unsubscribe();
@@ -45,8 +46,10 @@ export class RemoteChannel {
    * tab has none to offer.
    */
   offer(): { json: string; seq: number; epoch: number } | undefined {
-    if (!this.live || !this.hasValue || this.seq === 0) return undefined;
-    return { json: JSON.stringify(this.value), seq: this.seq, epoch: this.epoch };
+    // Also while a subscription sent to a hub that died at once is still pending (two restarts in a
+    // row): the tab's value is still the newest it knows.
+    if (!this.hasValue || this.rank.seq === 0) return undefined;
+    return { json: JSON.stringify(this.value), ...this.rank };
   }
 
   /**
@@ -60,19 +63,28 @@ export class RemoteChannel {
     this.seq = 0;
   }
 
-  /** The hub confirmed the subscription; `seq` is its current value's, which follows, or none. */
+  /**
+   * The hub confirmed the subscription; `seq` is its current value's, which follows, or none. A hub with
+   * none empties the channel; what the subscribers saw is kept to tell a repeat, should a tab offer the
+   * same value back a moment later.
+   */
   subscribed(seq: number | undefined): void {
     this.live = true;
-    if (seq === undefined) this.empty();
+    if (seq !== undefined) return;
+    this.hasValue = false;
+    this.value = undefined;
   }
 
   /** A value the hub pushed; `epoch` is when that hub started (0: unknown). */
   push(data: unknown, seq: number | undefined, epoch = 0): void {
     if (!this.live) return;
-    let repeat = seq !== undefined && seq <= this.seq;
+    // Older than what the tab has (a push that overtook nothing: numbered before a clear, or before the
+    // value shown): dropped whole.
+    if (seq !== undefined && seq < this.seq) return;
+    let repeat = seq !== undefined && seq === this.seq;
     if (seq !== undefined && seq > this.seq) {
       this.seq = seq;
-      this.epoch = epoch;
+      this.rank = { seq, epoch };
     }
     if (this.resync !== undefined) {
       repeat ||= this.resync === JSON.stringify(data);
@@ -81,7 +93,12 @@ export class RemoteChannel {
     const awaiting = [...this.awaiting];
     this.awaiting.clear();
     if (repeat) {
-      for (const subscriber of awaiting) subscriber.next(data);
+      // The tab's copy comes back if the hub had none for a moment (see `subscribed`).
+      if (!this.hasValue) {
+        this.hasValue = true;
+        this.value = data;
+      }
+      for (const subscriber of awaiting) subscriber.next(this.value);
       return;
     }
     this.hasValue = true;
