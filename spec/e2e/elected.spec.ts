@@ -97,6 +97,24 @@ function startPublishing(tab: FixtureTab, channel: string, prefix: string): Prom
   );
 }
 
+/** Resolves once the tab's publish loop has an acknowledgement later than `at` (page clock). */
+function ackedAfter(tab: FixtureTab, at: number, timeoutMs = 10_000): Promise<void> {
+  return tab.tab.evaluate(
+    ([after, ms]) =>
+      new Promise<void>((resolve, reject) => {
+        const deadline = Date.now() + ms;
+        const check = (): void => {
+          if (window.handoverRun!.acked.some((ack) => ack.at > after)) resolve();
+          else if (Date.now() > deadline)
+            reject(new Error(`no publish acknowledged after ${after}`));
+          else setTimeout(check, 10);
+        };
+        check();
+      }),
+    [at, timeoutMs] as const,
+  );
+}
+
 function stopPublishing(tab: FixtureTab): Promise<Omit<PublishRun, 'stop' | 'done'>> {
   return tab.tab.evaluate(async () => {
     const run = window.handoverRun!;
@@ -217,7 +235,8 @@ describe('SharedWorkerClient in real browser tabs without SharedWorker (elected 
         const closedAt = await pageNow(alice.tab);
         await end(leader);
         const endedAt = Date.now();
-        await alice.tab.evaluate(() => new Promise((resolve) => setTimeout(resolve, 1_000)));
+        // Until each survivor has had a publish acknowledged by the new hub.
+        await Promise.all([ackedAfter(alice, closedAt), ackedAfter(bob, closedAt)]);
         const [aliceRun, bobRun] = await Promise.all([stopPublishing(alice), stopPublishing(bob)]);
 
         expect(aliceRun.errors).toEqual([]);
