@@ -345,7 +345,8 @@ function readable(requestId: unknown, channel: unknown): Omit<InvalidRequest, 'i
   };
 }
 
-function isRequestId(value: unknown): value is number | string {
+/** True for what a requestId may be: a finite number or a string. */
+export function isRequestId(value: unknown): value is number | string {
   return (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string';
 }
 

@@ -1,6 +1,6 @@
 import { LimitError, ProtocolError } from '../errors.js';
 import { hasNonFiniteNumber } from '../json.js';
-import { describe, isRecord } from '../protocol.js';
+import { describe, isRecord, isRequestId } from '../protocol.js';
 import { encodeError, peekRequestId } from '../wire.js';
 
 /** Room for a message's own fields around the largest value it may carry (clientId, channel, ids). */
@@ -129,10 +129,7 @@ function encodeRefusedTogether(refused: readonly unknown[], error: Error): strin
   const requestIds: Array<number | string> = [];
   for (const request of refused) {
     const requestId = isRecord(request) ? request.requestId : undefined;
-    if (
-      (typeof requestId === 'number' && Number.isFinite(requestId)) ||
-      typeof requestId === 'string'
-    ) {
+    if (isRequestId(requestId)) {
       requestIds.push(requestId);
     }
   }
