@@ -208,6 +208,42 @@ describe('ChannelLedger', () => {
       });
     });
 
+    it('should not push the value it holds again when the same value is offered with a higher rank', async () => {
+      const ledger = memoryLedger();
+      const tab = subscriber();
+      ledger.store.ensure('a').addSubscriber(tab);
+      // A tab that heard the value at an earlier hub offers it first, then one that heard it at a later hub.
+      await new Promise<void>((resolve) =>
+        ledger.offer('a', '"v"', { epoch: 1_000, seq: 7 }, resolve),
+      );
+      await new Promise<void>((resolve) =>
+        ledger.offer('a', '"v"', { epoch: 2_000, seq: 3 }, resolve),
+      );
+      expect(tab.sent.map((json) => JSON.parse(json) as Message)).toEqual([
+        { type: 'data', channel: 'a', data: 'v', seq: 1 },
+      ]);
+      expect(valueOf(ledger, 'a')).toEqual({
+        json: '"v"',
+        seq: 1,
+        offer: { epoch: 2_000, seq: 3 },
+      });
+      // Its rank rose: an offer of another value between the two ranks no longer wins.
+      await new Promise<void>((resolve) =>
+        ledger.offer('a', '"older"', { epoch: 1_000, seq: 9 }, resolve),
+      );
+      expect(valueOf(ledger, 'a')?.json).toBe('"v"');
+    });
+
+    it('should not push a persisted value again when the same value is offered with a higher rank', async () => {
+      const ledger = persistedLedger(new MemoryPersistence());
+      const tab = subscriber();
+      ledger.store.ensure('a').addSubscriber(tab);
+      await offer(ledger, 'a', '"v"', 5);
+      await offer(ledger, 'a', '"v"', 6);
+      expect(tab.sent).toHaveLength(1);
+      expect(valueOf(ledger, 'a')).toEqual({ json: '"v"', seq: 1, offer: { epoch: 0, seq: 6 } });
+    });
+
     it('should ignore an offer for a channel with a value published here', async () => {
       const ledger = memoryLedger();
       await publish(ledger, 'a', '"here"');

@@ -122,7 +122,7 @@ export class ChannelLedger {
     }
     const channel = this.store.ensure(name);
     if (!this.writes || !this.isPersisted(name)) {
-      this.fanOut(channel, { json, seq: ++this.clock, offer: rank });
+      this.applyOffer(channel, json, rank);
       done();
       return;
     }
@@ -135,7 +135,7 @@ export class ChannelLedger {
       channel.pendingWrites--;
       if (--channel.pendingOffers === 0) channel.pendingOffer = undefined;
       // Offers are saved and applied in the order they came, each higher than the one before.
-      if (error === undefined) this.fanOut(channel, { json, seq: ++this.clock, offer: rank });
+      if (error === undefined) this.applyOffer(channel, json, rank);
       else this.store.release(channel);
       done();
     });
@@ -160,6 +160,20 @@ export class ChannelLedger {
       }
     }
     this.writes?.start();
+  }
+
+  /**
+   * Takes an accepted offer. The value the channel holds, offered again with a higher rank (a tab that
+   * heard it from a later hub than the tab that offered it first, as when leaders fall in quick
+   * succession), is not news: it keeps its number and is not pushed again; only its rank rises.
+   */
+  private applyOffer(channel: Channel<Connection>, json: string, rank: OfferRank): void {
+    const current = channel.value$.value;
+    if (current?.offer !== undefined && current.json === json) {
+      channel.value$.next({ json, seq: current.seq, offer: rank });
+      return;
+    }
+    this.fanOut(channel, { json, seq: ++this.clock, offer: rank });
   }
 
   /** Accepts a published value: the next number of the clock, the counters, and the fan-out. */
