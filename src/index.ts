@@ -6,7 +6,8 @@ export {
   type ConnectionState,
   type RequestOptions,
 } from './client/shared-worker-client.js';
-export type { WorkerSource, SharedWorkerLike, TransportMode } from './client/open-endpoint.js';
+export type { WorkerSource, SharedWorkerLike } from './client/shared-worker-transport.js';
+export type { DedicatedWorkerLike, TransportMode } from './transport.js';
 export type { HubStats, ChannelStats, JsonValue, Endpoint } from './protocol.js';
 export {
   TimeoutError,

@@ -4,7 +4,7 @@ import {
   type LinkOptions,
   type TabLockManager,
 } from '../../src/client/hub-link.js';
-import type { HubEvents } from '../../src/client/open-endpoint.js';
+import type { HubEvents } from '../../src/transport.js';
 import { PROTOCOL_VERSION, type WelcomeResponse } from '../../src/protocol.js';
 import { FakeEndpoint, endOfTask } from '../helpers/fake-endpoint.js';
 import { FakeLockManager } from '../helpers/fake-locks.js';

@@ -6,6 +6,7 @@ import {
   type ConnectionState,
 } from '../../src/index.js';
 import type { Endpoint } from '../../src/protocol.js';
+import { withEnvironment } from '../../src/worker/hub-environment.js';
 import { Hub, type HubOptions } from '../../src/worker/hub.js';
 import { FakeLockManager } from '../helpers/fake-locks.js';
 import { settle } from '../helpers/wire.js';
@@ -26,7 +27,7 @@ class Worker {
   private alive = new Set<MessagePort>();
 
   constructor(private readonly options: HubOptions = { locks: null }) {
-    this.hub = new Hub(options);
+    this.hub = new Hub(withEnvironment(options));
   }
 
   readonly factory = (): Endpoint => {

@@ -1,4 +1,5 @@
-import type { SharedWorkerLike, HubEvents } from '../../src/client/open-endpoint.js';
+import type { SharedWorkerLike } from '../../src/client/shared-worker-transport.js';
+import type { HubEvents } from '../../src/transport.js';
 import { ElectedTransport } from '../../src/elected/elected-transport.js';
 import { scopeName } from '../../src/elected/relay-protocol.js';
 import { MemoryPersistence } from '../../src/persistence/memory-persistence.js';

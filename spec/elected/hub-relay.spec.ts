@@ -1,6 +1,7 @@
 import { HubRelay } from '../../src/elected/hub-relay.js';
 import { leaderInboxName, portInboxName, scopeName } from '../../src/elected/relay-protocol.js';
 import { PROTOCOL_VERSION, type Endpoint } from '../../src/protocol.js';
+import { Hub } from '../../src/worker/hub.js';
 import { FakeOrigin, type FakeTab } from '../helpers/fake-tabs.js';
 import { settle } from '../helpers/wire.js';
 
@@ -48,7 +49,12 @@ describe('HubRelay', () => {
   beforeEach(() => {
     origin = new FakeOrigin();
     const leaderTab = origin.tab();
-    relay = new HubRelay(LEADER, SCOPE, leaderTab.createChannel, { locks: leaderTab.locks });
+    relay = new HubRelay(
+      LEADER,
+      SCOPE,
+      leaderTab.createChannel,
+      new Hub({ locks: leaderTab.locks }),
+    );
     ports = [];
   });
 

@@ -1,6 +1,7 @@
 import { MemoryPersistence } from '../../src/persistence/memory-persistence.js';
 import { IndexedDbPersistence } from '../../src/persistence/indexed-db-persistence.js';
-import { Hub, databaseName, type HubOptions, type LockManagerLike } from '../../src/worker/hub.js';
+import { Hub, type HubOptions, type LockManagerLike } from '../../src/worker/hub.js';
+import { databaseName, withEnvironment } from '../../src/worker/hub-environment.js';
 import { maxMessageFor } from '../../src/worker/intake.js';
 import { FakeEndpoint, endOfTask } from '../helpers/fake-endpoint.js';
 import { FakeLockManager } from '../helpers/fake-locks.js';
@@ -801,15 +802,15 @@ describe('Hub guarantees', () => {
     });
 
     it("should keep a hub's values in shared-channels:<name>, never loaded by a hub of another name", async () => {
-      const a = new Hub({ persist: true, name: 'a', locks: null });
+      const a = new Hub(withEnvironment({ persist: true, name: 'a', locks: null }));
       await a.ready;
       await a.publish('settings', 'A');
       expect((await factory.databases()).map(({ name }) => name)).toEqual(['shared-channels:a']);
-      const b = new Hub({ persist: true, name: 'b', locks: null });
+      const b = new Hub(withEnvironment({ persist: true, name: 'b', locks: null }));
       await b.ready;
       expect(b.get('settings')).toBeUndefined();
       await b.publish('settings', 'B');
-      const again = new Hub({ persist: true, name: 'a', locks: null });
+      const again = new Hub(withEnvironment({ persist: true, name: 'a', locks: null }));
       await again.ready;
       expect(again.get('settings')).toBe('A');
       const stored = new IndexedDbPersistence({ indexedDB: factory, name: 'shared-channels:b' });
@@ -823,7 +824,7 @@ describe('Hub guarantees', () => {
     });
 
     it('should keep an unnamed hub in shared-channels', async () => {
-      const hub = new Hub({ persist: true, locks: null });
+      const hub = new Hub(withEnvironment({ persist: true, locks: null }));
       await hub.ready;
       await hub.publish('settings', 1);
       expect((await factory.databases()).map(({ name }) => name)).toEqual(['shared-channels']);

@@ -2,6 +2,7 @@ import { LimitError, PersistenceError } from '../../src/errors.js';
 import { IndexedDbPersistence } from '../../src/persistence/indexed-db-persistence.js';
 import { MemoryPersistence } from '../../src/persistence/memory-persistence.js';
 import type { Persistence } from '../../src/persistence/persistence.js';
+import { withEnvironment } from '../../src/worker/hub-environment.js';
 import { Hub, type HubOptions } from '../../src/worker/hub.js';
 import { freshIndexedDB } from '../helpers/indexed-db.js';
 import { createTestHub, settle, type RawPort, type TestHub } from '../helpers/wire.js';
@@ -126,7 +127,7 @@ describe('Hub (persistence)', () => {
       const factory = freshIndexedDB();
       (globalThis as { indexedDB?: IDBFactory }).indexedDB = factory;
       try {
-        const client = hubWith({ persist: true }).client();
+        const client = hubWith(withEnvironment({ persist: true })).client();
         await client.publish('settings', { theme: 'dark' });
         const stored = new IndexedDbPersistence({ indexedDB: factory });
         expect(await stored.load()).toEqual(new Map([['settings', '{"theme":"dark"}']]));
@@ -137,7 +138,7 @@ describe('Hub (persistence)', () => {
     });
 
     it('should fall back to memory, with a warning, where there is no IndexedDB', async () => {
-      const client = hubWith({ persist: true }).client();
+      const client = hubWith(withEnvironment({ persist: true })).client();
       await client.publish('a', 1);
       expect(await client.get('a')).toBe(1);
       expect(warn).toHaveBeenCalledWith(

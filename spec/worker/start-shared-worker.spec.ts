@@ -18,7 +18,9 @@ describe('startSharedWorker()', () => {
   it('should throw a TypeError outside a SharedWorker', () => {
     expect('onconnect' in globalThis).toBe(false);
     expect(thrownBy(() => startSharedWorker())).toStrictEqual(
-      new TypeError('startSharedWorker(): must be called inside a SharedWorker'),
+      new TypeError(
+        'startSharedWorker(): must be called inside a SharedWorker, or the dedicated Worker of fallbackWorker',
+      ),
     );
   });
 

@@ -1,7 +1,8 @@
 import { ProtocolError } from '../../src/errors.js';
 import { PROTOCOL_VERSION, type HelloRequest } from '../../src/protocol.js';
 import { Connection, type MessageSink } from '../../src/worker/connection.js';
-import { TabRegistry, type LockManagerLike } from '../../src/worker/tab-registry.js';
+import type { LockManagerLike } from '../../src/transport.js';
+import { TabRegistry } from '../../src/worker/tab-registry.js';
 import { FakeEndpoint } from '../helpers/fake-endpoint.js';
 import { FakeLockManager } from '../helpers/fake-locks.js';
 import { thrownBy } from '../helpers/thrown-by.js';

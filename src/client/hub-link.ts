@@ -8,7 +8,7 @@ import {
   type WireLimits,
 } from '../protocol.js';
 import { encodeBatch, encodeRequest, withFields } from '../wire.js';
-import type { OpenedEndpoint } from './open-endpoint.js';
+import type { OpenedEndpoint } from '../transport.js';
 
 /** The part of the Web Locks API (`navigator.locks`) a tab uses to prove it is alive and watch the hub. */
 export interface TabLockManager {

@@ -9,7 +9,7 @@ import {
   type WireLimits,
 } from '../protocol.js';
 import { HubLink, type TabLockManager } from './hub-link.js';
-import type { Transport } from './open-endpoint.js';
+import type { Transport } from '../transport.js';
 import { PendingRequests, type PendingRequest } from './pending-requests.js';
 
 /** What the client is doing with its hub. */

@@ -4,8 +4,10 @@ import { toJson } from '../json.js';
 import { describe, type HubStats, type Response } from '../protocol.js';
 import type { TabLockManager } from './hub-link.js';
 import { HubSession, type ConnectionState } from './hub-session.js';
-import { createTransport, type TransportMode, type WorkerSource } from './open-endpoint.js';
+import type { DedicatedWorkerLike, TransportMode } from '../transport.js';
+import { createTransport } from './create-transport.js';
 import { RemoteChannel } from './remote-channel.js';
+import type { WorkerSource } from './shared-worker-transport.js';
 
 /**
  * Channel names and their value types, e.g. `{ prices: Prices; note: string }`. Without one, every
@@ -41,6 +43,15 @@ export interface ClientOptions {
    * BroadcastChannel); where those are missing too, a hub in this tab alone (`'local'`).
    */
   transport?: TransportMode;
+  /**
+   * Where SharedWorker is missing (Chrome for Android before 148, Android WebView, Samsung Internet), the
+   * tab the tabs elect runs the hub in a dedicated Worker made by this factory, from the same worker file,
+   * so that its own code (`startSharedWorker()` and what it sets up: a WebSocket, `hub.publish()`) runs
+   * in every mode: `() => new Worker(new URL('./channels.worker.ts', import.meta.url), { name:
+   * 'channels', type: 'module' })`. For a worker given as a URL, the default is that URL as a dedicated
+   * Worker; without either, the elected tab runs the hub in its page, and the worker file does not run.
+   */
+  fallbackWorker?: () => DedicatedWorkerLike;
 }
 
 /** Options of `channel()`. */

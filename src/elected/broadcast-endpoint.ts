@@ -1,4 +1,4 @@
-import type { HubEvents } from '../client/open-endpoint.js';
+import type { HubEvents } from '../transport.js';
 import type { Endpoint } from '../protocol.js';
 import {
   leaderInboxName,

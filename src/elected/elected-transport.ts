@@ -1,7 +1,13 @@
-import type { OpenedEndpoint, Transport } from '../client/open-endpoint.js';
-import type { HubOptions, LockManagerLike } from '../worker/hub.js';
+import type {
+  DedicatedWorkerLike,
+  LockManagerLike,
+  OpenedEndpoint,
+  Transport,
+} from '../transport.js';
+import type { HubOptions } from '../worker/hub.js';
+import { parsePersistQuery } from '../worker/persist-query.js';
 import { BroadcastEndpoint } from './broadcast-endpoint.js';
-import { HubRelay } from './hub-relay.js';
+import { startLeaderHub, type LeaderHub } from './leader-hub.js';
 import { LeaderElection } from './leader-election.js';
 import {
   isNewer,
@@ -18,12 +24,21 @@ import {
 export interface ElectedEnvironment {
   locks: LockManagerLike;
   createChannel: CreateChannel;
+  /**
+   * Makes a dedicated Worker from the app's worker file, for the hub of a tab that leads (the client's
+   * `fallbackWorker`); without it, a leader runs the hub in its page.
+   */
+  startWorker?: (() => DedicatedWorkerLike) | undefined;
 }
+
+/** How long a leader whose hub failed to start waits before it stands again (another tab leads meanwhile). */
+const STAND_AGAIN_MS = 1_000;
 
 /**
  * Elected mode, for browsers without SharedWorker: the tabs of an origin elect one leader with a Web
- * Lock, the leader runs the hub in its own page ({@link HubRelay}), and every tab's client talks to it
- * with the same protocol over BroadcastChannels ({@link BroadcastEndpoint}).
+ * Lock, the leader runs the hub (in a dedicated Worker made from the app's worker file, or in its own
+ * page: see `startLeaderHub`), and every tab's client talks to it with the same protocol over
+ * BroadcastChannels ({@link BroadcastEndpoint}).
  *
  * When the leader's tab closes or crashes, the browser grants the lock to the next tab in line, which
  * starts a hub and announces itself; every endpoint bound to the old leader reports its hub lost, and
@@ -43,12 +58,13 @@ export class ElectedTransport implements Transport {
   readonly canReopen = true;
   private readonly scope: string;
   private readonly bus: BroadcastChannelLike;
-  private readonly election: LeaderElection;
   private readonly endpoints = new Set<BroadcastEndpoint>();
   /** The latest leader this tab has heard of (itself included). */
   private leader: LeaderAnnouncement | undefined = undefined;
   /** Set while this tab leads. */
-  private relay: HubRelay | undefined = undefined;
+  private hub: LeaderHub | undefined = undefined;
+  private election: LeaderElection;
+  private standTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   private closed = false;
 
   /**
@@ -64,15 +80,13 @@ export class ElectedTransport implements Transport {
     this.scope = scopeName(name);
     this.bus = environment.createChannel(this.scope);
     this.bus.addEventListener('message', this.onBus);
-    this.election = new LeaderElection(environment.locks, leaderLockName(this.scope), () =>
-      this.lead(),
-    );
+    this.election = this.stand();
     this.bus.postMessage({ type: 'query' });
   }
 
   /** True while this tab runs the hub. */
   get leading(): boolean {
-    return this.relay !== undefined;
+    return this.hub !== undefined;
   }
 
   open(): OpenedEndpoint {
@@ -90,8 +104,9 @@ export class ElectedTransport implements Transport {
     this.closed = true;
     this.bus.removeEventListener('message', this.onBus);
     this.bus.close();
-    this.relay?.close();
-    this.relay = undefined;
+    clearTimeout(this.standTimer);
+    this.hub?.close();
+    this.hub = undefined;
     this.election.close();
     for (const endpoint of [...this.endpoints]) endpoint.close();
   }
@@ -101,7 +116,7 @@ export class ElectedTransport implements Transport {
     if (!message) return;
     switch (message.type) {
       case 'query':
-        if (this.relay && this.leader) this.bus.postMessage(this.leader);
+        if (this.hub && this.leader) this.bus.postMessage(this.leader);
         return;
       case 'leader':
         this.follow(message);
@@ -113,19 +128,63 @@ export class ElectedTransport implements Transport {
     }
   };
 
+  /** Asks for the leader lock: granted, this tab leads. */
+  private stand(): LeaderElection {
+    return new LeaderElection(this.environment.locks, leaderLockName(this.scope), () =>
+      this.lead(),
+    );
+  }
+
+  /**
+   * Gives up the lead (its hub is gone, or never started): the next tab in line leads, and this one
+   * stands again, behind it.
+   */
+  private stepDown(delay: number): void {
+    this.hub?.close();
+    this.hub = undefined;
+    this.election.close();
+    clearTimeout(this.standTimer);
+    this.standTimer = setTimeout(() => {
+      if (!this.closed) this.election = this.stand();
+    }, delay);
+  }
+
   /** This tab won the lock: start the hub, then tell every tab (this one's endpoints included). */
   private lead(): void {
     if (this.closed) return;
-    // A term later than any this tab heard of, so no tab mistakes an old leader for a newer one.
-    const term = Math.max(Date.now(), (this.leader?.term ?? 0) + 1);
-    const announcement: LeaderAnnouncement = { type: 'leader', leader: newId(), term };
-    this.relay = new HubRelay(announcement.leader, this.scope, this.environment.createChannel, {
-      ...this.hubOptions,
+    const leaderId = newId();
+    const election = this.election;
+    startLeaderHub(leaderId, {
+      scope: this.scope,
       locks: this.environment.locks,
-      ...(this.name === undefined ? {} : { name: this.name }),
-    });
-    this.follow(announcement);
-    this.bus.postMessage(announcement);
+      createChannel: this.environment.createChannel,
+      startWorker: this.environment.startWorker,
+      hubOptions: {
+        ...this.hubOptions,
+        locks: this.environment.locks,
+        ...(this.name === undefined ? {} : { name: this.name }),
+      },
+      onDied: () => {
+        if (this.hub?.leaderId === leaderId) this.stepDown(0);
+      },
+    }).then(
+      (hub) => {
+        if (this.closed || this.election !== election) {
+          hub.close();
+          return;
+        }
+        this.hub = hub;
+        // A term later than any this tab heard of, so no tab mistakes an old leader for a newer one.
+        const term = Math.max(Date.now(), (this.leader?.term ?? 0) + 1);
+        const announcement: LeaderAnnouncement = { type: 'leader', leader: leaderId, term };
+        this.follow(announcement);
+        this.bus.postMessage(announcement);
+      },
+      (error: unknown) => {
+        console.error('[shared-channels] the elected hub could not start:', error);
+        if (!this.closed && this.election === election) this.stepDown(STAND_AGAIN_MS);
+      },
+    );
   }
 
   /**
@@ -143,7 +202,17 @@ export class ElectedTransport implements Transport {
   }
 
   private bind(endpoint: BroadcastEndpoint, leader: LeaderAnnouncement): void {
-    const inPage = this.relay?.leaderId === leader.leader ? this.relay.connectInPage() : undefined;
+    const inPage = this.hub?.leaderId === leader.leader ? this.hub.connectInPage?.() : undefined;
     endpoint.bind(leader, inPage);
   }
+}
+
+/**
+ * What the hub an elected tab runs in its page takes from the worker's URL: the ready-made worker
+ * bundle's `?persist=...`, so that persisted channels stay persisted in elected mode.
+ */
+export function hubOptionsFromUrl(source: string | URL): HubOptions {
+  // Any base will do: only the query string is read.
+  const persist = parsePersistQuery(new URL(source, 'http://localhost/').search);
+  return persist === undefined ? {} : { persist };
 }

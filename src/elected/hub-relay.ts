@@ -1,5 +1,5 @@
 import type { Endpoint } from '../protocol.js';
-import { Hub, type HubOptions } from '../worker/hub.js';
+import type { Hub } from '../worker/hub.js';
 import type { Connection } from '../worker/connection.js';
 import { InPagePorts } from './in-page-ports.js';
 import {
@@ -46,17 +46,17 @@ class RelayedPort implements Endpoint {
 }
 
 /**
- * The leader's side of elected mode: the very same {@link Hub} a SharedWorker runs, in this page, serving
- * every other tab's ports through the leader's inbox channel (one Endpoint per port, so the hub sees each
- * tab as it sees a worker port) and this tab's own client through an in-page port.
+ * The leader's side of elected mode: the very same {@link Hub} a SharedWorker runs, in the leader's
+ * dedicated worker or in its page, serving every tab's ports through the leader's inbox channel (one
+ * Endpoint per port, so the hub sees each tab as it sees a worker port) and, in the page, this tab's own
+ * client through an in-page port. Closing the relay closes its hub.
  *
  * ```ts
- * const relay = new HubRelay(leaderId, scope, (name) => new BroadcastChannel(name));
+ * const relay = new HubRelay(leaderId, scope, (name) => new BroadcastChannel(name), new Hub());
  * const ownEndpoint = relay.connectInPage();
  * ```
  */
 export class HubRelay {
-  readonly hub: Hub;
   private readonly inbox: BroadcastChannelLike;
   private readonly ports = new Map<string, RelayedPort>();
   private readonly inPage: InPagePorts;
@@ -66,9 +66,8 @@ export class HubRelay {
     readonly leaderId: string,
     private readonly scope: string,
     private readonly createChannel: CreateChannel,
-    hubOptions: HubOptions = {},
+    readonly hub: Hub,
   ) {
-    this.hub = new Hub(hubOptions);
     this.inPage = new InPagePorts(this.hub);
     this.inbox = createChannel(leaderInboxName(scope, leaderId));
     this.inbox.addEventListener('message', this.onInbox);

@@ -1,4 +1,4 @@
-import type { LockManagerLike } from '../worker/hub.js';
+import type { LockManagerLike } from '../transport.js';
 
 /**
  * One tab's candidacy: it asks for the leader lock at once and, once granted, holds it until

@@ -1,4 +1,4 @@
-import type { OpenedEndpoint, Transport } from '../client/open-endpoint.js';
+import type { OpenedEndpoint, Transport } from '../transport.js';
 import { Hub } from '../worker/hub.js';
 import { InPagePorts } from './in-page-ports.js';
 
@@ -11,7 +11,7 @@ export class LocalTransport implements Transport {
   readonly mode = 'local';
   readonly canReopen = true;
   // No Web Locks to watch, and no other tab to forget: this page's ports are ended by closeAll().
-  private readonly ports = new InPagePorts(new Hub({ locks: null }));
+  private readonly ports = new InPagePorts(new Hub());
 
   open(): OpenedEndpoint {
     return { endpoint: this.ports.connect() };

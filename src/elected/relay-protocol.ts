@@ -1,4 +1,5 @@
-import { PROTOCOL_VERSION } from '../protocol.js';
+import { randomId } from '../id.js';
+import { PROTOCOL_VERSION, isRecord } from '../protocol.js';
 
 /**
  * The wire of elected mode, beneath the hub protocol: how tabs find the leader, and how the hub
@@ -13,6 +14,10 @@ import { PROTOCOL_VERSION } from '../protocol.js';
  *
  * A BroadcastChannel delivers to every other object of its name in the origin, so a channel that one
  * object alone listens to is a private line: a value sent to one tab costs one delivery, not one per tab.
+ *
+ * A leader given the app's worker file (`fallbackWorker`) runs the hub in a dedicated Worker of its own:
+ * it posts that worker a {@link HostRequest}, and the worker answers {@link HostReady} once the hub
+ * listens on the leader's inbox; only then does the leader announce itself.
  */
 
 /** The part of `BroadcastChannel` elected mode uses. */
@@ -39,6 +44,23 @@ export interface LeaderAnnouncement {
 /** A tab that knows no leader asks the current one to announce itself. */
 export interface LeaderQuery {
   type: 'query';
+}
+
+/** A leader asks the dedicated worker it started to serve as the hub of `leader`'s inbox in `scope`. */
+export interface HostRequest {
+  type: 'shared-channels:host';
+  leader: string;
+  scope: string;
+}
+
+/**
+ * The worker's answer: the hub listens on the leader's inbox. `lock` is the Web Lock the hub holds for
+ * its whole life, so that the leader learns when its worker died.
+ */
+export interface HostReady {
+  type: 'shared-channels:hosting';
+  leader: string;
+  lock?: string;
 }
 
 /** What travels on the `<scope>` channel. */
@@ -76,20 +98,12 @@ export function portInboxName(scope: string, port: string): string {
 }
 
 /** A fresh id for a leader or a port; ids name channels, so they must not repeat across tabs. */
-export function newId(): string {
-  return typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function'
-    ? crypto.randomUUID()
-    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-}
+export const newId = randomId;
 
 /** True when announcement `a` names a later leader than `b` (or `b` is none). */
 export function isNewer(a: LeaderAnnouncement, b: LeaderAnnouncement | undefined): boolean {
   if (b === undefined) return true;
   return a.term > b.term || (a.term === b.term && a.leader > b.leader);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
@@ -117,4 +131,23 @@ export function parseRelayedMessage(raw: unknown): RelayedMessage | undefined {
   return raw.open === true
     ? { port: raw.port, data: raw.data, open: true }
     : { port: raw.port, data: raw.data };
+}
+
+/** Reads a leader's {@link HostRequest}, or `undefined` for any other message a worker is posted. */
+export function parseHostRequest(raw: unknown): HostRequest | undefined {
+  if (!isRecord(raw) || raw.type !== 'shared-channels:host') return undefined;
+  if (typeof raw.leader !== 'string' || raw.leader === '' || typeof raw.scope !== 'string') {
+    return undefined;
+  }
+  return { type: 'shared-channels:host', leader: raw.leader, scope: raw.scope };
+}
+
+/** Reads a worker's {@link HostReady} for `leader`, or `undefined` for anything else it posts. */
+export function parseHostReady(raw: unknown, leader: string): HostReady | undefined {
+  if (!isRecord(raw) || raw.type !== 'shared-channels:hosting' || raw.leader !== leader) {
+    return undefined;
+  }
+  return typeof raw.lock === 'string'
+    ? { type: 'shared-channels:hosting', leader, lock: raw.lock }
+    : { type: 'shared-channels:hosting', leader };
 }

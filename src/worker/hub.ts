@@ -2,7 +2,6 @@ import { Observable, filter, map } from 'rxjs';
 import { LimitError, PersistenceError, ProtocolError, VersionMismatchError } from '../errors.js';
 import { randomId } from '../id.js';
 import { holdsNonFiniteNumber, toJson } from '../json.js';
-import { IndexedDbPersistence } from '../persistence/indexed-db-persistence.js';
 import { MemoryPersistence } from '../persistence/memory-persistence.js';
 import type { Persistence } from '../persistence/persistence.js';
 import {
@@ -39,9 +38,10 @@ import {
 } from './intake.js';
 import { checkChannelName, checkPayload, resolveLimits, type HubLimits } from './limits.js';
 import { createPersistFilter, type PersistOption } from './persist-filter.js';
-import { TabRegistry, type LockManagerLike } from './tab-registry.js';
+import type { LockManagerLike } from '../transport.js';
+import { TabRegistry } from './tab-registry.js';
 
-export type { LockManagerLike } from './tab-registry.js';
+export type { LockManagerLike } from '../transport.js';
 
 /** Options of {@link Hub} and `startSharedWorker()`. */
 export interface HubOptions {
@@ -49,9 +49,9 @@ export interface HubOptions {
   limits?: Partial<HubLimits>;
   /**
    * Web Locks, for two things: the hub holds one for its whole life (a tab that waits for it learns of
-   * the hub's death from the death itself), and it waits for the tabs' liveness locks. Default
-   * `navigator.locks` where it exists; `null` turns both off (tabs are then forgotten only when they say
-   * goodbye, and watch the hub with pings).
+   * the hub's death from the death itself), and it waits for the tabs' liveness locks. `startSharedWorker()`
+   * passes `navigator.locks`; without them (`null`, or left out in `new Hub()`) tabs are forgotten only
+   * when they say goodbye, and watch the hub with pings.
    */
   locks?: LockManagerLike | null;
   /**
@@ -61,8 +61,9 @@ export interface HubOptions {
    */
   persist?: PersistOption;
   /**
-   * Where persisted channels are kept. Default an {@link IndexedDbPersistence} named after the hub, or a
-   * {@link MemoryPersistence} (with a warning) where there is no IndexedDB.
+   * Where persisted channels are kept. `startSharedWorker()` passes an `IndexedDbPersistence` named after
+   * the hub (`shared-channels:<name>`), or a `MemoryPersistence` (with a warning) where there is no
+   * IndexedDB; `new Hub()` without one keeps them in a `MemoryPersistence`.
    */
   persistence?: Persistence;
   /**
@@ -78,21 +79,6 @@ type Reply = (json: string) => void;
 const MUTATIONS: ReadonlySet<string> = new Set(MUTATION_TYPES);
 
 const ignore = (): void => undefined;
-
-/** The default database of a hub: hubs of one origin with different names keep apart. */
-export function databaseName(hubName: string | undefined): string {
-  return hubName ? `shared-channels:${hubName}` : 'shared-channels';
-}
-
-function createDefaultPersistence(hubName: string | undefined): Persistence {
-  if ((globalThis as { indexedDB?: unknown }).indexedDB !== undefined) {
-    return new IndexedDbPersistence({ name: databaseName(hubName) });
-  }
-  console.warn(
-    '[shared-channels] persist is set, but there is no indexedDB here: persisted channels last only as long as the worker',
-  );
-  return new MemoryPersistence();
-}
 
 /**
  * The hub: every channel's latest value, every tab's subscriptions, and the fan-out of each publish.
@@ -154,17 +140,14 @@ export class Hub implements MessageSink {
       maxPayload: this.limits.maxPayload,
       maxRequestsPerSecond: this.limits.maxRequestsPerSecond,
     };
-    this.locks =
-      options.locks !== undefined
-        ? options.locks
-        : ((globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks ?? null);
+    this.locks = options.locks ?? null;
     const persists = createPersistFilter(options.persist);
     if (persists === undefined && options.persistence !== undefined) {
       throw new TypeError(
         'startSharedWorker(): persistence is given but persist is not: say which channels persist (persist: true for all)',
       );
     }
-    const persistence = persists && (options.persistence ?? createDefaultPersistence(options.name));
+    const persistence = persists && (options.persistence ?? new MemoryPersistence());
     this.ledger = new ChannelLedger(this.limits.maxChannels, persists, persistence);
     this.tabs = new TabRegistry(this.locks, this.instanceId, (connection) =>
       this.disconnect(connection),
@@ -287,6 +270,14 @@ export class Hub implements MessageSink {
         this.ledger.store.release(channel);
       };
     });
+  }
+
+  /**
+   * The Web Lock this hub holds for its whole life, once it holds it (`undefined` without Web Locks): the
+   * browser grants it to whoever waits for it only once the hub's context is gone.
+   */
+  lifeLock(): Promise<string | undefined> {
+    return new Promise((resolve) => this.tabs.afterLifeLock(() => resolve(this.tabs.lifeLock)));
   }
 
   /** A snapshot for dashboards: tabs, channels, subscribers and counters. */

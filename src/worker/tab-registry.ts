@@ -1,12 +1,8 @@
 import { ProtocolError } from '../errors.js';
+import type { LockManagerLike } from '../transport.js';
 import { FEATURE_BATCH, FEATURE_CLEARED, type HelloRequest } from '../protocol.js';
 import type { Connection } from './connection.js';
 import { Sessions } from './sessions.js';
-
-/** The part of the Web Locks API (`navigator.locks`) the hub uses to learn that a tab died. */
-export interface LockManagerLike {
-  request(name: string, callback: () => unknown): Promise<unknown>;
-}
 
 /**
  * Who is on the other end of the hub's ports, and how each side learns the other is gone: the tabs'
