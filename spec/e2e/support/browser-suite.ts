@@ -4,8 +4,9 @@ import type { ListenVia } from '../fixtures/harness.js';
 import { startStaticServer } from '../server/static-server.js';
 import type { StaticServer } from '../server/static-server.js';
 import { runWithEvidence } from './artifacts.js';
-import { buildFixtures, FIXTURE_PAGE } from './build-fixtures.js';
+import { buildFixtures, CHUNKS_DIR, FIXTURE_PAGE } from './build-fixtures.js';
 import { FixtureTab } from './fixture-tab.js';
+import { TICKING_WORKER_URL } from '../fixtures/ticker.js';
 
 /** How long one case may run before it fails (and leaves artifacts); keep jest's timeout above it. */
 export const CASE_TIMEOUT_MS = 45_000;
@@ -102,8 +103,9 @@ export function useBrowserSuite(options: BrowserSuiteOptions = {}): BrowserSuite
         '/client.js': built.value.clientBundle,
         '/shared-worker.js': built.value.workerBundle,
         '/mortal-worker.js': built.value.mortalWorkerBundle,
+        [TICKING_WORKER_URL]: built.value.tickingWorkerBundle,
       },
-      directories: options.directories,
+      directories: { '/chunks/': CHUNKS_DIR, ...options.directories },
     });
     if (ended) await Promise.allSettled([browser?.close(), server.close()]);
   }, SETUP_TIMEOUT_MS);

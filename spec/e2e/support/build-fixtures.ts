@@ -7,12 +7,15 @@ const ROOT = resolve(__dirname, '../../..');
 
 /** Where the suite writes its bundles (gitignored). */
 export const BUILD_DIR = resolve(__dirname, '../.build');
+/** The chunks a bundle loads with `import()`, served as `/chunks/`. */
+export const CHUNKS_DIR = join(BUILD_DIR, 'chunks');
 /** The fixture page every case opens. */
 export const FIXTURE_PAGE = resolve(__dirname, '../fixtures/fixture.html');
 
 const CLIENT_ENTRY = resolve(__dirname, '../fixtures/client-entry.ts');
 const WORKER_ENTRY = join(ROOT, 'src/worker/shared-worker.ts');
 const MORTAL_WORKER_ENTRY = resolve(__dirname, '../fixtures/mortal-worker.ts');
+const TICKING_WORKER_ENTRY = resolve(__dirname, '../fixtures/ticking-worker.ts');
 const DIST_WORKER = join(ROOT, 'dist/shared-worker.js');
 const SOURCE_DIR = join(ROOT, 'src');
 
@@ -24,6 +27,8 @@ export interface FixtureBuild {
   readonly workerBundle: string;
   /** The worker bundle plus a way for a page to end it: see fixtures/mortal-worker.ts. */
   readonly mortalWorkerBundle: string;
+  /** A worker file with worker-side code of its own: see fixtures/ticking-worker.ts. */
+  readonly tickingWorkerBundle: string;
   /** `dist` when `npm run build` output is newer than every file in `src/`, else `src` (bundled here). */
   readonly workerOrigin: 'dist' | 'src';
 }
@@ -42,14 +47,16 @@ export function buildFixtures(): Promise<FixtureBuild> {
 
 async function buildOnce(): Promise<FixtureBuild> {
   const distIsFresh = await isNewerThanTree(DIST_WORKER, SOURCE_DIR);
-  const [clientBundle, builtWorker, mortalWorkerBundle] = await Promise.all([
+  const [clientBundle, builtWorker, mortalWorkerBundle, tickingWorkerBundle] = await Promise.all([
     bundle(CLIENT_ENTRY, 'client.js', 'web'),
     distIsFresh ? undefined : bundle(WORKER_ENTRY, 'shared-worker.js', 'webworker'),
     bundle(MORTAL_WORKER_ENTRY, 'mortal-worker.js', 'webworker'),
+    bundle(TICKING_WORKER_ENTRY, 'ticking-worker.js', 'webworker'),
   ]);
   return {
     clientBundle,
     mortalWorkerBundle,
+    tickingWorkerBundle,
     workerBundle: builtWorker ?? DIST_WORKER,
     workerOrigin: builtWorker === undefined ? 'dist' : 'src',
   };
@@ -77,7 +84,9 @@ export async function bundle(
       target,
       context: ROOT,
       entry,
-      output: { path: scratch, filename },
+      // What the client loads with import() (the elected and local transports, the in-page hub) goes to
+      // chunks/, served as /chunks/: a case can tell whether a tab fetched the hub.
+      output: { path: scratch, filename, chunkFilename: 'chunks/[name].js', publicPath: '/' },
       resolve: {
         extensions: ['.ts', '.js'],
         // Sources import './x.js' (ESM style) for files that exist as './x.ts'.
@@ -105,6 +114,11 @@ export async function bundle(
     });
     const output = join(BUILD_DIR, filename);
     await rename(join(scratch, filename), output);
+    const chunks = join(scratch, 'chunks');
+    for (const chunk of await readdir(chunks).catch(() => [])) {
+      await mkdir(CHUNKS_DIR, { recursive: true });
+      await rename(join(chunks, chunk), join(CHUNKS_DIR, chunk));
+    }
     return output;
   } finally {
     await rm(scratch, { recursive: true, force: true });
