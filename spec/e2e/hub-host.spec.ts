@@ -3,6 +3,7 @@ import { TICKER_LOCK_PREFIX, TICKS_CHANNEL } from './fixtures/ticker.js';
 import { CASE_TIMEOUT_MS, useBrowserSuite, type CaseContext } from './support/browser-suite.js';
 import { eventually } from './support/eventually.js';
 import { FixtureTab } from './support/fixture-tab.js';
+import { closeMortalWorker } from './support/kill-shared-worker.js';
 
 // Issue 13: the app's worker file hosts the hub in every mode. Where SharedWorker is missing, the elected
 // leader runs that file as a dedicated Worker (`fallbackWorker`), so its own code (here a timer standing
@@ -105,6 +106,34 @@ describe('The hub runs in the app worker file in every mode (elected leaders)', 
       const before = ((await followers[1]!.values(TICKS_CHANNEL)) as Tick[]).length;
       await followers[1]!.waitForValues(TICKS_CHANNEL, before + 5);
       expect(await tickers(followers[1]!.tab)).toEqual([second]);
+    }),
+  );
+
+  it(
+    "should elect a hub again when the leader's worker dies while its page lives, with every acknowledged value kept",
+    suite.inFreshContext(async (scene) => {
+      const mortal = { sharedWorker: 'none', worker: 'mortal' };
+      const leader = await open(scene, mortal);
+      const follower = await open(scene, mortal);
+      await leader.collect('kept');
+      await follower.collect('kept');
+      await follower.publish('kept', 'before');
+      const hubBefore = (await leader.stats()).instanceId;
+      await closeMortalWorker(follower.tab);
+      // The leader learns of its worker's death from the hub's life lock, steps down, and a new election
+      // starts a new worker; every tab reconnects to it and offers back what it had.
+      await eventually(
+        async () => {
+          const { instanceId, clients } = await follower.stats();
+          expect(instanceId).not.toBe(hubBefore);
+          expect(clients).toBe(2);
+        },
+        { timeoutMs: 15_000 },
+      );
+      expect(await leader.get('kept')).toBe('before');
+      await leader.publish('kept', 'after');
+      expect(await follower.waitForValues('kept', 2)).toEqual(['before', 'after']);
+      expect(await leader.waitForValues('kept', 2)).toEqual(['before', 'after']);
     }),
   );
 

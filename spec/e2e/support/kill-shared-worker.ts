@@ -39,26 +39,7 @@ export async function killSharedWorker(
   from: Tab,
 ): Promise<WorkerDeath> {
   if (CAPABILITIES.workerDeath === 'self-close') {
-    await from.evaluate(
-      ({ channelName, closing, timeoutMs }) =>
-        new Promise<void>((resolve, reject) => {
-          const channel = new BroadcastChannel(channelName);
-          const timer = setTimeout(() => {
-            channel.close();
-            reject(
-              new Error(`the mortal worker did not answer on ${channelName} in ${timeoutMs} ms`),
-            );
-          }, timeoutMs);
-          channel.onmessage = (event: MessageEvent) => {
-            if (event.data !== closing) return;
-            clearTimeout(timer);
-            channel.close();
-            resolve();
-          };
-          channel.postMessage('close');
-        }),
-      { channelName: KILL_CHANNEL, closing: CLOSING, timeoutMs: GONE_TIMEOUT_MS },
-    );
+    await closeMortalWorker(from);
     return 'worker closed itself';
   }
   if (browser.cdp === undefined) {
@@ -91,6 +72,33 @@ export async function killSharedWorker(
   } finally {
     await session.detach().catch(() => undefined);
   }
+}
+
+/**
+ * Asks the mortal worker (fixtures/mortal-worker.ts: a SharedWorker, or the dedicated Worker an elected
+ * leader made from it) to close itself, from any tab of its origin; resolves once it said it is closing.
+ */
+export async function closeMortalWorker(from: Tab): Promise<void> {
+  await from.evaluate(
+    ({ channelName, closing, timeoutMs }) =>
+      new Promise<void>((resolve, reject) => {
+        const channel = new BroadcastChannel(channelName);
+        const timer = setTimeout(() => {
+          channel.close();
+          reject(
+            new Error(`the mortal worker did not answer on ${channelName} in ${timeoutMs} ms`),
+          );
+        }, timeoutMs);
+        channel.onmessage = (event: MessageEvent) => {
+          if (event.data !== closing) return;
+          clearTimeout(timer);
+          channel.close();
+          resolve();
+        };
+        channel.postMessage('close');
+      }),
+    { channelName: KILL_CHANNEL, closing: CLOSING, timeoutMs: GONE_TIMEOUT_MS },
+  );
 }
 
 async function sharedWorkers(
