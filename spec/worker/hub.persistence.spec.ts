@@ -103,7 +103,7 @@ describe('Hub (persistence)', () => {
     it('should refuse a persistence without persist', () => {
       expect(thrownBy(() => new Hub({ persistence: new MemoryPersistence() }))).toEqual(
         new TypeError(
-          'startSharedWorker(): persistence is given but persist is not: say which channels persist (persist: true for all)',
+          'new Hub(): persistence is given but persist is not: say which channels persist (persist: true for all)',
         ),
       );
     });
@@ -111,7 +111,7 @@ describe('Hub (persistence)', () => {
     it('should refuse a persist option of the wrong kind', () => {
       expect(thrownBy(() => new Hub({ persist: 'all' as never }))).toEqual(
         new TypeError(
-          'startSharedWorker(): persist must be true, an array of names and RegExps, or a function, got "all" (string)',
+          'new Hub(): persist must be true, an array of names and RegExps, or a function, got "all" (string)',
         ),
       );
     });

@@ -1144,7 +1144,7 @@ describe('Hub', () => {
 
     it('should refuse invalid limits with a TypeError when made', () => {
       expect(thrownBy(() => new Hub({ limits: { maxChannels: 0 } }))).toStrictEqual(
-        new TypeError('startSharedWorker(): limits.maxChannels must be a positive integer, got 0'),
+        new TypeError('new Hub(): limits.maxChannels must be a positive integer, got 0'),
       );
     });
   });

@@ -49,7 +49,7 @@ describe('resolveLimits()', () => {
     ['maxRequestsPerSecond', 0.5, '0.5'],
   ] as const)('should refuse %s = %p with a TypeError that names it', (key, value, shown) => {
     expect(thrownBy(() => resolveLimits({ [key]: value as never }))).toStrictEqual(
-      new TypeError(`startSharedWorker(): limits.${key} must be a positive integer, got ${shown}`),
+      new TypeError(`new Hub(): limits.${key} must be a positive integer, got ${shown}`),
     );
   });
 });

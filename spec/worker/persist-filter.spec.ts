@@ -34,17 +34,17 @@ describe('createPersistFilter()', () => {
   it('should refuse anything else with a TypeError that names the option', () => {
     expect(thrownBy(() => createPersistFilter('settings' as never))).toEqual(
       new TypeError(
-        'startSharedWorker(): persist must be true, an array of names and RegExps, or a function, got "settings" (string)',
+        'new Hub(): persist must be true, an array of names and RegExps, or a function, got "settings" (string)',
       ),
     );
     expect(thrownBy(() => createPersistFilter(['ok', ''] as never))).toEqual(
       new TypeError(
-        'startSharedWorker(): persist[1] must be a non-empty string or a RegExp, got "" (string)',
+        'new Hub(): persist[1] must be a non-empty string or a RegExp, got "" (string)',
       ),
     );
     expect(thrownBy(() => createPersistFilter([42] as never))).toEqual(
       new TypeError(
-        'startSharedWorker(): persist[0] must be a non-empty string or a RegExp, got 42 (number)',
+        'new Hub(): persist[0] must be a non-empty string or a RegExp, got 42 (number)',
       ),
     );
   });

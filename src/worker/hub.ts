@@ -144,7 +144,7 @@ export class Hub implements MessageSink {
     const persists = createPersistFilter(options.persist);
     if (persists === undefined && options.persistence !== undefined) {
       throw new TypeError(
-        'startSharedWorker(): persistence is given but persist is not: say which channels persist (persist: true for all)',
+        'new Hub(): persistence is given but persist is not: say which channels persist (persist: true for all)',
       );
     }
     const persistence = persists && (options.persistence ?? new MemoryPersistence());

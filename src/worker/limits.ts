@@ -33,7 +33,7 @@ export function resolveLimits(limits: Partial<HubLimits> = {}): HubLimits {
   for (const [key, value] of Object.entries(resolved)) {
     if (!Number.isInteger(value) || value <= 0) {
       throw new TypeError(
-        `startSharedWorker(): limits.${key} must be a positive integer, got ${String(value)}`,
+        `new Hub(): limits.${key} must be a positive integer, got ${String(value)}`,
       );
     }
   }

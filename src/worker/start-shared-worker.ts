@@ -56,7 +56,9 @@ export function startSharedWorker(options: HubOptions = {}): Hub {
     );
   }
   // Hubs of one origin with different worker names keep their persisted channels apart.
-  const hub = new Hub(withEnvironment(scope.name ? { name: scope.name, ...options } : options));
+  const hub = asCalled(
+    () => new Hub(withEnvironment(scope.name ? { name: scope.name, ...options } : options)),
+  );
   if (dedicated) {
     const { BroadcastChannel } = globalThis as WorkerGlobals;
     hostElectedHub(hub, globalThis, (name) => {
@@ -70,4 +72,17 @@ export function startSharedWorker(options: HubOptions = {}): Hub {
     for (const port of event.ports) hub.connect(port);
   });
   return hub;
+}
+
+/** Makes the hub; an option it refuses is reported as this call's, the one the app made. */
+function asCalled(make: () => Hub): Hub {
+  try {
+    return make();
+  } catch (error) {
+    const prefix = 'new Hub(): ';
+    if (error instanceof TypeError && error.message.startsWith(prefix)) {
+      throw new TypeError(`startSharedWorker(): ${error.message.slice(prefix.length)}`);
+    }
+    throw error;
+  }
 }
