@@ -253,11 +253,13 @@ describe('ElectedTransport', () => {
       bus.addEventListener('message', ({ data }) => heard.push(data));
       bus.postMessage({ type: 'query' });
       await settle();
+      // With the hub's life lock, which the tabs wait for to learn that this leader's hub is gone.
       expect(heard).toEqual([
         {
           type: 'leader',
           leader: expect.any(String) as unknown,
           term: expect.any(Number) as unknown,
+          lock: (await leader.client.stats()).instanceId.replace(/^/, 'shared-channels:hub:'),
         },
       ]);
       bus.close();

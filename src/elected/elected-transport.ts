@@ -61,6 +61,8 @@ export class ElectedTransport implements Transport {
   private readonly endpoints = new Set<BroadcastEndpoint>();
   /** The latest leader this tab has heard of (itself included). */
   private leader: LeaderAnnouncement | undefined = undefined;
+  /** Set once the latest leader's hub is known to be gone (its life lock was granted to this tab). */
+  private leaderGone = false;
   /** Set while this tab leads. */
   private hub: LeaderHub | undefined = undefined;
   private election: LeaderElection;
@@ -94,7 +96,8 @@ export class ElectedTransport implements Transport {
       this.endpoints.delete(closed),
     );
     this.endpoints.add(endpoint);
-    if (this.leader) this.bind(endpoint, this.leader);
+    // A port made after the leader's hub is gone waits for the next leader.
+    if (this.leader && !this.leaderGone) this.bind(endpoint, this.leader);
     return { endpoint, hub: endpoint.events };
   }
 
@@ -177,6 +180,7 @@ export class ElectedTransport implements Transport {
         // A term later than any this tab heard of, so no tab mistakes an old leader for a newer one.
         const term = Math.max(Date.now(), (this.leader?.term ?? 0) + 1);
         const announcement: LeaderAnnouncement = { type: 'leader', leader: leaderId, term };
+        if (hub.lock !== undefined) announcement.lock = hub.lock;
         this.follow(announcement);
         this.bus.postMessage(announcement);
       },
@@ -195,9 +199,24 @@ export class ElectedTransport implements Transport {
   private follow(announcement: LeaderAnnouncement): void {
     if (!isNewer(announcement, this.leader)) return;
     this.leader = announcement;
+    this.leaderGone = false;
+    if (announcement.lock !== undefined) {
+      // Granted only once that hub's context is gone (its tab, or its worker): ports bound to it are lost.
+      this.environment.locks
+        .request(announcement.lock, () => this.leaderDied(announcement))
+        .catch(() => undefined);
+    }
     for (const endpoint of [...this.endpoints]) {
       if (endpoint.leader) endpoint.lose();
       else this.bind(endpoint, announcement);
+    }
+  }
+
+  private leaderDied(announcement: LeaderAnnouncement): void {
+    if (this.closed || this.leader !== announcement) return;
+    this.leaderGone = true;
+    for (const endpoint of [...this.endpoints]) {
+      if (endpoint.leader === announcement) endpoint.lose();
     }
   }
 

@@ -6,6 +6,8 @@ import { parseHostReady, type CreateChannel, type HostRequest } from './relay-pr
 /** A leader's hub, wherever it runs: what the leader's transport needs of it. */
 export interface LeaderHub {
   readonly leaderId: string;
+  /** The Web Lock the hub holds for its whole life, where there are Web Locks. */
+  readonly lock?: string | undefined;
   /** A port for the leader page's own client, when the hub runs in that page (else it uses the bus). */
   connectInPage?(): Endpoint;
   close(): void;
@@ -101,6 +103,7 @@ function startWorkerHub(
       }
       resolve({
         leaderId,
+        lock: ready.lock,
         close: () => {
           closed = true;
           worker.terminate();

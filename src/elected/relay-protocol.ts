@@ -39,6 +39,11 @@ export interface LeaderAnnouncement {
   type: 'leader';
   leader: string;
   term: number;
+  /**
+   * The Web Lock the leader's hub holds for its whole life: a tab that waits for it learns that this
+   * leader's hub is gone, and binds no new port to it.
+   */
+  lock?: string;
 }
 
 /** A tab that knows no leader asks the current one to announce itself. */
@@ -120,7 +125,9 @@ export function parseBusMessage(raw: unknown): BusMessage | undefined {
     typeof raw.term === 'number' &&
     Number.isFinite(raw.term)
   ) {
-    return { type: 'leader', leader: raw.leader, term: raw.term };
+    const announcement: LeaderAnnouncement = { type: 'leader', leader: raw.leader, term: raw.term };
+    if (typeof raw.lock === 'string' && raw.lock !== '') announcement.lock = raw.lock;
+    return announcement;
   }
   return undefined;
 }
