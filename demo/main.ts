@@ -57,6 +57,7 @@ const CONNECTION_LABELS: Record<ConnectionState, string> = {
   open: 'Connected',
   reconnecting: 'Reconnecting…',
   closed: 'Disconnected',
+  failed: 'Worker failed to start',
 };
 
 function start(): void {

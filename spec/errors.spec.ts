@@ -4,6 +4,7 @@ import {
   ProtocolError,
   TimeoutError,
   VersionMismatchError,
+  WorkerStartError,
   fromWire,
   toWire,
 } from '../src/errors.js';
@@ -14,6 +15,7 @@ const CLASSES = [
   ['VersionMismatchError', VersionMismatchError],
   ['LimitError', LimitError],
   ['ProtocolError', ProtocolError],
+  ['WorkerStartError', WorkerStartError],
 ] as const;
 
 describe('errors', () => {

@@ -36,6 +36,16 @@ export class PersistenceError extends Error {
   override readonly name = 'PersistenceError';
 }
 
+/**
+ * The hub's SharedWorker could not start: its script was not found, or threw while loading (a worker file
+ * that uses `import`, started without `{ type: 'module' }`, is a syntax error). The client ends for good:
+ * its pending requests reject with it, its channel Observables error with it, `connectionState$` says
+ * `'failed'`, and later calls throw it at once, as after a version mismatch.
+ */
+export class WorkerStartError extends Error {
+  override readonly name = 'WorkerStartError';
+}
+
 const CLASSES: Record<string, new (message: string) => Error> = {
   TimeoutError,
   DisconnectedError,
@@ -43,6 +53,7 @@ const CLASSES: Record<string, new (message: string) => Error> = {
   LimitError,
   ProtocolError,
   PersistenceError,
+  WorkerStartError,
 };
 
 /** The error as data for the wire. */

@@ -1,5 +1,6 @@
 import {
   HubLink,
+  START_GRACE_MS,
   type LinkEvents,
   type LinkOptions,
   type TabLockManager,
@@ -42,13 +43,20 @@ let opened: Fixture[] = [];
 /** A link over a fresh fake port; its events are mocks. */
 function open(options: Partial<LinkOptions> = {}, endpoint = new FakeEndpoint()): Fixture {
   const worker = new FakeWorker();
-  const events = { message: jest.fn(), welcomed: jest.fn(), refused: jest.fn(), lost: jest.fn() };
+  const events = {
+    message: jest.fn(),
+    welcomed: jest.fn(),
+    refused: jest.fn(),
+    lost: jest.fn(),
+    failed: jest.fn(),
+  };
   const link = new HubLink({ endpoint, hub: worker }, events, {
     locks: undefined,
     session: 'session-1',
     heartbeat: HEARTBEAT,
     timeout: TIMEOUT,
     settled: () => 0,
+    startErrors: true,
     ...options,
   });
   const fixture = { link, endpoint, worker, events };
@@ -397,6 +405,62 @@ describe('HubLink', () => {
       hear(fixture, welcome());
       fixture.worker.fail();
       expect(fixture.events.lost).toHaveBeenCalledTimes(1);
+      jest.advanceTimersByTime(START_GRACE_MS * 10);
+      expect(fixture.events.failed).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('a worker that reports an error before the welcome', () => {
+    it('should be reported failed once when no welcome follows within the grace', () => {
+      const fixture = open({ heartbeat: START_GRACE_MS / 5 });
+      fixture.worker.fail();
+      fixture.worker.fail();
+      jest.advanceTimersByTime(START_GRACE_MS - 1);
+      expect(fixture.events.failed).not.toHaveBeenCalled();
+      jest.advanceTimersByTime(1);
+      expect(fixture.events.failed).toHaveBeenCalledTimes(1);
+      jest.advanceTimersByTime(HEARTBEAT * 10);
+      expect(fixture.events.failed).toHaveBeenCalledTimes(1);
+      // The handshake's own deadline (shorter here) gives way to the grace: no reconnect meanwhile.
+      expect(fixture.events.lost).not.toHaveBeenCalled();
+    });
+
+    it('should be reported failed when the error comes before the tab lock and the hello', async () => {
+      const locks = new FakeLockManager();
+      const fixture = open({ locks });
+      fixture.worker.fail();
+      await until(() => fixture.endpoint.posted.length === 1);
+      jest.advanceTimersByTime(START_GRACE_MS);
+      expect(fixture.events.failed).toHaveBeenCalledTimes(1);
+      expect(fixture.events.lost).not.toHaveBeenCalled();
+    });
+
+    it('should be kept when its hub welcomes the link within the grace (a script that threw after starting the hub)', () => {
+      const fixture = open();
+      fixture.worker.fail();
+      jest.advanceTimersByTime(START_GRACE_MS - 1);
+      hear(fixture, welcome());
+      jest.advanceTimersByTime(START_GRACE_MS);
+      expect(fixture.events.welcomed).toHaveBeenCalledTimes(1);
+      expect(fixture.events.failed).not.toHaveBeenCalled();
+      expect(fixture.events.lost).not.toHaveBeenCalled();
+    });
+
+    it('should report the hub lost at once when its errors only ever mean a loss (an elected hub)', () => {
+      const fixture = open({ startErrors: false });
+      fixture.worker.fail();
+      expect(fixture.events.lost).toHaveBeenCalledTimes(1);
+      jest.advanceTimersByTime(START_GRACE_MS * 10);
+      expect(fixture.events.failed).not.toHaveBeenCalled();
+    });
+
+    it('should report nothing once the link is closed', () => {
+      const fixture = open();
+      fixture.worker.fail();
+      fixture.link.close();
+      jest.advanceTimersByTime(START_GRACE_MS * 10);
+      expect(fixture.events.failed).not.toHaveBeenCalled();
+      expect(fixture.events.lost).not.toHaveBeenCalled();
     });
   });
 

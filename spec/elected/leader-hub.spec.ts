@@ -34,6 +34,10 @@ function tracked<T>(promise: Promise<T>): { promise: Promise<T>; settled: () => 
 }
 
 describe('startLeaderHub()', () => {
+  // The in-page hub's chunk is loaded once before the cases: its first import() compiles it, which on a
+  // busy machine alone can outlast a case's deadline.
+  beforeAll(() => import('../../src/elected/in-page-hub.js'));
+
   let origin: FakeOrigin;
   let leaderTab: FakeTab;
   let worker: FakeDedicatedWorker;
@@ -81,7 +85,7 @@ describe('startLeaderHub()', () => {
   /** The leader's hub runs in this page: it serves this page's own port, and the leader's inbox. */
   async function expectInPageHub(hub: LeaderHub, leaderId: string): Promise<void> {
     expect(hub.leaderId).toBe(leaderId);
-    expect(hub.connectInPage).toEqual(expect.any(Function));
+    expect(typeof hub.connectInPage).toBe('function');
     const own = hub.connectInPage!();
     expect(await ask(own, { type: 'ping', clientId: 'own', requestId: 1 })).toEqual(
       expect.objectContaining({ type: 'pong', requestId: 1 }),
@@ -100,7 +104,9 @@ describe('startLeaderHub()', () => {
   describe('with startWorker', () => {
     it("should ask the worker to host the leader's inbox in the scope", async () => {
       const started = start(LEADER, options());
-      expect(worker.posted).toEqual([{ type: 'shared-channels:host', leader: LEADER, scope: SCOPE }]);
+      expect(worker.posted).toEqual([
+        { type: 'shared-channels:host', leader: LEADER, scope: SCOPE },
+      ]);
       worker.answer({ type: 'shared-channels:hosting', leader: LEADER });
       await started;
     });
@@ -112,7 +118,7 @@ describe('startLeaderHub()', () => {
       worker.answer({ type: 'shared-channels:hosting', leader: LEADER });
       const hub = await within(started.promise, 'the leader hub');
       expect(hub.leaderId).toBe(LEADER);
-      expect(hub.connectInPage).toBeUndefined();
+      expect(typeof hub.connectInPage).toBe('undefined');
       expect(worker.terminated).toBe(0);
       expect(warn).not.toHaveBeenCalled();
     });
@@ -146,7 +152,7 @@ describe('startLeaderHub()', () => {
       await nextTask();
       expect(worker.terminated).toBe(0);
       expect(warn).not.toHaveBeenCalled();
-      expect(hub.connectInPage).toBeUndefined();
+      expect(typeof hub.connectInPage).toBe('undefined');
       expect(origin.bus.openCount(leaderInboxName(SCOPE, LEADER))).toBe(0);
     });
 
@@ -195,6 +201,14 @@ describe('startLeaderHub()', () => {
     });
 
     describe("with the answer's life lock", () => {
+      it("should name that lock as the hub's life lock", async () => {
+        const release = workerHoldsLock(HUB_LOCK);
+        const started = start(LEADER, options());
+        worker.answer({ type: 'shared-channels:hosting', leader: LEADER, lock: HUB_LOCK });
+        expect((await started).lock).toBe(HUB_LOCK);
+        release();
+      });
+
       it("should call onDied once the lock is granted (the worker's hub is gone)", async () => {
         const release = workerHoldsLock(HUB_LOCK);
         const started = start(LEADER, options());
@@ -239,7 +253,10 @@ describe('startLeaderHub()', () => {
       await persistence.write(new Map([['settings', '"stored"']]));
       const hub = await start(
         LEADER,
-        options({ startWorker: undefined, hubOptions: { locks: null, persist: true, persistence } }),
+        options({
+          startWorker: undefined,
+          hubOptions: { locks: null, persist: true, persistence },
+        }),
       );
       await expectInPageHub(hub, LEADER);
       const own = hub.connectInPage!();
@@ -247,6 +264,20 @@ describe('startLeaderHub()', () => {
         await ask(own, { type: 'get', clientId: 'own', channel: 'settings', requestId: 2 }),
       ).toEqual(expect.objectContaining({ type: 'data', channel: 'settings', data: 'stored' }));
       own.close?.();
+    });
+
+    it("should name the in-page hub's life lock, which the hub holds", async () => {
+      const hub = await start(
+        LEADER,
+        options({ startWorker: undefined, hubOptions: { locks: leaderTab.locks } }),
+      );
+      expect(hub.lock).toEqual(expect.any(String));
+      expect(origin.lockManager.isHeld(hub.lock!)).toBe(true);
+      hub.close();
+      await within(
+        origin.lockManager.request(hub.lock!, () => undefined),
+        'the life lock, after close()',
+      );
     });
 
     it('should warn once per page, however many leaders start', async () => {

@@ -16,9 +16,15 @@ describe('relay protocol: hosting in a worker', () => {
       ['a message of another type', { type: 'shared-channels:hosting', leader: 'L', scope: 'S' }],
       ['a request with no leader', { type: 'shared-channels:host', scope: 'S' }],
       ['a request with an empty leader', { type: 'shared-channels:host', leader: '', scope: 'S' }],
-      ['a request whose leader is no string', { type: 'shared-channels:host', leader: 1, scope: 'S' }],
+      [
+        'a request whose leader is no string',
+        { type: 'shared-channels:host', leader: 1, scope: 'S' },
+      ],
       ['a request with no scope', { type: 'shared-channels:host', leader: 'L' }],
-      ['a request whose scope is no string', { type: 'shared-channels:host', leader: 'L', scope: {} }],
+      [
+        'a request whose scope is no string',
+        { type: 'shared-channels:host', leader: 'L', scope: {} },
+      ],
     ])('should refuse %s', (_, raw) => {
       expect(parseHostRequest(raw)).toBeUndefined();
     });
@@ -35,9 +41,10 @@ describe('relay protocol: hosting in a worker', () => {
     });
 
     it('should read an answer without a lock', () => {
-      expect(parseHostReady({ type: 'shared-channels:hosting', leader: 'L' }, 'L')).toStrictEqual(
-        { type: 'shared-channels:hosting', leader: 'L' },
-      );
+      expect(parseHostReady({ type: 'shared-channels:hosting', leader: 'L' }, 'L')).toStrictEqual({
+        type: 'shared-channels:hosting',
+        leader: 'L',
+      });
     });
 
     it('should drop a lock that is no string', () => {

@@ -1,5 +1,9 @@
 import { BroadcastEndpoint } from '../../src/elected/broadcast-endpoint.js';
-import { leaderInboxName, scopeName, type CreateChannel } from '../../src/elected/relay-protocol.js';
+import {
+  leaderInboxName,
+  scopeName,
+  type CreateChannel,
+} from '../../src/elected/relay-protocol.js';
 import { hostElectedHub, type DedicatedWorkerScope } from '../../src/elected/worker-host.js';
 import { SharedWorkerClient } from '../../src/index.js';
 import { Hub } from '../../src/worker/hub.js';

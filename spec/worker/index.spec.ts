@@ -18,6 +18,7 @@ describe('shared-channels/worker', () => {
         'ProtocolError',
         'TimeoutError',
         'VersionMismatchError',
+        'WorkerStartError',
         'startSharedWorker',
       ].sort(),
     );
@@ -26,5 +27,6 @@ describe('shared-channels/worker', () => {
     expect(worker.DEFAULT_LIMITS).toBe(DEFAULT_LIMITS);
     expect(worker.LimitError).toBe(errors.LimitError);
     expect(worker.VersionMismatchError).toBe(errors.VersionMismatchError);
+    expect(worker.WorkerStartError).toBe(errors.WorkerStartError);
   });
 });

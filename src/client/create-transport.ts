@@ -37,14 +37,7 @@ function fallbackWorkerOf(
   source: WorkerSource,
   { name, fallbackWorker }: TransportOptions,
 ): (() => DedicatedWorkerLike) | undefined {
-  if (fallbackWorker !== undefined) {
-    if (typeof fallbackWorker !== 'function') {
-      throw new TypeError(
-        `SharedWorkerClient(): fallbackWorker must be a function that returns a Worker, got ${describe(fallbackWorker)}`,
-      );
-    }
-    return fallbackWorker;
-  }
+  if (fallbackWorker !== undefined) return fallbackWorker;
   if ((typeof source !== 'string' && !(source instanceof URL)) || typeof Worker === 'undefined') {
     return undefined;
   }
@@ -82,7 +75,12 @@ function localTransport(): Transport {
  * client that reaches `elected/`, and only through `import()`.
  */
 export function createTransport(source: WorkerSource, options: TransportOptions = {}): Transport {
-  const { name, transport } = options;
+  const { name, transport, fallbackWorker } = options;
+  if (fallbackWorker !== undefined && typeof fallbackWorker !== 'function') {
+    throw new TypeError(
+      `SharedWorkerClient(): fallbackWorker must be a function that returns a Worker, got ${describe(fallbackWorker)}`,
+    );
+  }
   switch (transport) {
     case undefined: {
       if (!canReopen(source)) return new SharedWorkerTransport(source, name);

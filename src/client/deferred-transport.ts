@@ -29,7 +29,9 @@ export class DeferredTransport implements Transport {
   open(): OpenedEndpoint {
     if (this.transport) return this.transport.open();
     const deferred = new DeferredEndpoint();
-    this.loaded().then((transport) => deferred.attach(transport.open()), ignore);
+    this.loaded().then((transport) => {
+      if (!this.closed) deferred.attach(transport.open());
+    }, ignore);
     return { endpoint: deferred, hub: deferred.events };
   }
 

@@ -25,11 +25,13 @@ export interface LinkEvents {
   refused(name: string | undefined, error: string): void;
   /**
    * The hub is lost: its life lock was granted to this tab (the hub's context is gone), the worker
-   * reported an error, or, where the hub holds no life lock, it answered neither the handshake nor a ping
-   * within the liveness window. `died` is true when the hub's context is known to be gone (its life
-   * lock was granted).
+   * reported an error after the welcome, or, where the hub holds no life lock, it answered neither the
+   * handshake nor a ping within the liveness window. `died` is true when the hub's context is known to
+   * be gone (its life lock was granted).
    */
   lost(died: boolean): void;
+  /** The worker's script could not start: it reported an error, and its hub never welcomed the link. */
+  failed(): void;
 }
 
 /** What a link needs from its client. */
@@ -43,7 +45,18 @@ export interface LinkOptions {
   readonly timeout: number;
   /** The highest requestId below which the client has settled every request. */
   readonly settled: () => number;
+  /**
+   * True when the hub's `error` events are a SharedWorker's, which fires one when its script cannot
+   * start; an elected hub's only ever mean it is lost.
+   */
+  readonly startErrors: boolean;
 }
+
+/**
+ * How long a hub may take to welcome a link after its worker fired `error`, before the worker is taken
+ * for one whose script could not start (ms).
+ */
+export const START_GRACE_MS = 500;
 
 /** The requestIds of the link's own requests: no request of the client's table is a string. */
 const HELLO_ID = 'hello';
@@ -83,12 +96,16 @@ export class HubLink {
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined = undefined;
   private pinging = false;
   private settledTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  private startTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   private readonly onMessage = (event: { data: unknown }): void => {
     if (this.closed) return;
     this.lastHeard = Date.now();
     this.events.message(event.data);
   };
-  private readonly onError = (): void => this.lose(false);
+  private readonly onError = (): void => {
+    if (this.welcome || !this.options.startErrors) this.lose(false);
+    else this.doubtStart();
+  };
 
   constructor(
     private readonly opened: OpenedEndpoint,
@@ -146,6 +163,7 @@ export class HubLink {
     }
     if (response.requestId !== HELLO_ID || this.welcome || this.closed) return false;
     clearTimeout(this.timer);
+    clearTimeout(this.startTimer);
     if (response.type === 'welcome') {
       this.welcome = response as WelcomeResponse;
       this.watchHub(this.welcome.lock);
@@ -171,6 +189,7 @@ export class HubLink {
     }
     this.closed = true;
     clearTimeout(this.timer);
+    clearTimeout(this.startTimer);
     clearTimeout(this.settledTimer);
     clearInterval(this.heartbeatTimer);
     this.post(`{"type":"bye","clientId":${this.clientIdJson}}`);
@@ -184,8 +203,22 @@ export class HubLink {
   private lose(died: boolean): void {
     if (this.closed) return;
     clearTimeout(this.timer);
+    clearTimeout(this.startTimer);
     clearInterval(this.heartbeatTimer);
     this.events.lost(died);
+  }
+
+  /**
+   * The worker fired `error` before its hub welcomed this link. A script that cannot start (not found, a
+   * syntax error such as `import` in a classic script) fires it and never answers; but one that throws
+   * after it started the hub fires it too and serves on (Chromium, Firefox ESR, WebKitGTK), and Firefox
+   * fires it for every uncaught error of a running worker (spec/e2e/worker-start.spec.ts). So the
+   * worker failed to start only if no welcome follows within {@link START_GRACE_MS}, which alone decides.
+   */
+  private doubtStart(): void {
+    if (this.closed || this.startTimer !== undefined) return;
+    clearTimeout(this.timer);
+    this.startTimer = setTimeout(() => this.events.failed(), START_GRACE_MS);
   }
 
   /**
@@ -220,7 +253,7 @@ export class HubLink {
     if (this.closed) return;
     // Without a liveness window, a hub that never answers is found by the client's request timeout.
     const { heartbeat, timeout } = this.options;
-    this.arm(heartbeat > 0 ? heartbeat : timeout);
+    if (this.startTimer === undefined) this.arm(heartbeat > 0 ? heartbeat : timeout);
     this.post(
       JSON.stringify({
         type: 'hello',

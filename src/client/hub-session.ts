@@ -1,5 +1,5 @@
 import { BehaviorSubject } from 'rxjs';
-import { DisconnectedError, VersionMismatchError, fromWire } from '../errors.js';
+import { DisconnectedError, VersionMismatchError, WorkerStartError, fromWire } from '../errors.js';
 import { randomId } from '../id.js';
 import {
   MUTATION_TYPES,
@@ -12,8 +12,11 @@ import { HubLink, type TabLockManager } from './hub-link.js';
 import type { Transport } from '../transport.js';
 import { PendingRequests, type PendingRequest } from './pending-requests.js';
 
-/** What the client is doing with its hub. */
-export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+/** What the client is doing with its hub; `'failed'`: its worker could not start, and it ended. */
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed' | 'failed';
+
+/** Why a session ended for good. */
+export type EndReason = DisconnectedError | VersionMismatchError | WorkerStartError;
 
 /** A request a client makes of its hub. */
 export type RequestType =
@@ -30,8 +33,11 @@ export interface SessionEvents {
    * What the client asks for now (offers, subscriptions) goes before the requests sent again.
    */
   reopened(sameHub: boolean): void;
-  /** The session ended for good: another protocol version, or a worker that cannot be made again. */
-  ended(reason: DisconnectedError | VersionMismatchError): void;
+  /**
+   * The session ended for good: another protocol version, a worker that cannot be made again, or one
+   * whose script could not start.
+   */
+  ended(reason: EndReason): void;
 }
 
 /** What a session needs of the client's options. */
@@ -53,6 +59,12 @@ const RECONNECT_DELAYS = [0, 250, 1_000, 2_500, 5_000];
 const DEATH_GRACE_MS = 1_000;
 
 const MUTATIONS: ReadonlySet<string> = new Set(MUTATION_TYPES);
+
+const WORKER_START_FAILED =
+  'the SharedWorker script failed to start: it was not found, or it threw while loading. A worker ' +
+  "file that uses `import` must be started with { type: 'module' }, from a factory: " +
+  "() => new SharedWorker(new URL('./channels.worker.ts', import.meta.url), " +
+  "{ name: 'channels', type: 'module' })";
 
 /**
  * One client's life with its hub, across every link it opens: the requests in flight and their replies,
@@ -135,10 +147,10 @@ export class HubSession {
 
   /**
    * Ends the session. With `drain`, changes already sent keep waiting for their answer on the open link,
-   * which closes once none is left; otherwise (the page is going, the versions differ) everything ends
-   * now. Every other request fails with an error made from `reason`.
+   * which closes once none is left; otherwise (the page is going, the versions differ, the worker could
+   * not start) everything ends now. Every other request fails with an error made from `reason`.
    */
-  close(reason: DisconnectedError | VersionMismatchError, drain: boolean): void {
+  close(reason: EndReason, drain: boolean): void {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.reconnectTimer);
@@ -150,6 +162,9 @@ export class HubSession {
         if (reason instanceof VersionMismatchError) {
           return new VersionMismatchError(`${request.label}: ${reason.message}`);
         }
+        if (reason instanceof WorkerStartError) {
+          return new WorkerStartError(`${request.label}: ${reason.message}`);
+        }
         if (isChange(request)) {
           return new DisconnectedError(
             `${request.label}: the client disconnected before the hub answered; it may have been applied`,
@@ -159,7 +174,7 @@ export class HubSession {
       },
       (request) => !(drain && open && isChange(request)),
     );
-    this.state$.next('closed');
+    this.state$.next(reason instanceof WorkerStartError ? 'failed' : 'closed');
     this.finishClose();
   }
 
@@ -189,6 +204,7 @@ export class HubSession {
           else this.state$.next('open');
         },
         lost: (died) => this.reconnect(died),
+        failed: () => this.events.ended(new WorkerStartError(WORKER_START_FAILED)),
       },
       {
         locks: this.options.locks,
@@ -196,6 +212,7 @@ export class HubSession {
         heartbeat: this.options.heartbeat,
         timeout: this.options.timeout,
         settled: () => (this.pending.oldest ?? this.nextRequestId) - 1,
+        startErrors: this.transport.mode === 'shared-worker',
       },
     );
   }
@@ -232,7 +249,9 @@ export class HubSession {
     this.state$.next('reconnecting');
     this.link.close();
     const backOff = RECONNECT_DELAYS[Math.min(this.reconnectAttempt, RECONNECT_DELAYS.length - 1)]!;
-    const delay = died ? Math.max(backOff, DEATH_GRACE_MS) : backOff;
+    // The grace is for a SharedWorker (see DEATH_GRACE_MS); an elected hub is found anew by its announcement.
+    const delay =
+      died && this.transport.mode === 'shared-worker' ? Math.max(backOff, DEATH_GRACE_MS) : backOff;
     this.reconnectAttempt++;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => {

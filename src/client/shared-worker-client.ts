@@ -1,9 +1,14 @@
 import { Observable, distinctUntilChanged, type Observer, type Subscriber } from 'rxjs';
-import { DisconnectedError, LimitError, VersionMismatchError } from '../errors.js';
+import {
+  DisconnectedError,
+  LimitError,
+  VersionMismatchError,
+  WorkerStartError,
+} from '../errors.js';
 import { toJson } from '../json.js';
 import { describe, type HubStats, type Response } from '../protocol.js';
 import type { TabLockManager } from './hub-link.js';
-import { HubSession, type ConnectionState } from './hub-session.js';
+import { HubSession, type ConnectionState, type EndReason } from './hub-session.js';
 import type { DedicatedWorkerLike, TransportMode } from '../transport.js';
 import { createTransport } from './create-transport.js';
 import { RemoteChannel } from './remote-channel.js';
@@ -131,7 +136,8 @@ function conflating<T>(subscriber: Subscriber<T>): Observer<T> {
 export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
   /**
    * Where the connection stands, the current state first: `'connecting'`, `'open'`, `'reconnecting'`
-   * while a lost hub is replaced, and `'closed'` after `disconnect()` or a version mismatch.
+   * while a lost hub is replaced, `'closed'` after `disconnect()` or a version mismatch, and `'failed'`
+   * when the worker's script could not start (see {@link WorkerStartError}).
    */
   readonly connectionState$: Observable<ConnectionState>;
   /**
@@ -143,7 +149,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
   private readonly maxPayload: number;
   private readonly session: HubSession;
   private readonly channels = new Map<string, RemoteChannel>();
-  private closedBy: DisconnectedError | VersionMismatchError | undefined = undefined;
+  private closedBy: EndReason | undefined = undefined;
   private readonly onPageHide = (event: Event): void => {
     // A page kept in the back/forward cache may come back; only a page that is really going says bye.
     if (!(event as Event & { persisted?: boolean }).persisted) this.close(GOING, false);
@@ -307,19 +313,34 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     this.close(new DisconnectedError('the client is disconnected'), true);
   }
 
-  /** Ends the client: its Observables complete, and the session ends (see `HubSession.close`). */
-  private close(reason: DisconnectedError | VersionMismatchError, drain: boolean): void {
+  /**
+   * Ends the client: its Observables complete (or error, when the worker could not start), and the
+   * session ends (see `HubSession.close`).
+   */
+  private close(reason: EndReason, drain: boolean): void {
     if (this.closedBy) return;
     this.closedBy = reason;
     globalThis.removeEventListener?.('pagehide', this.onPageHide);
-    for (const channel of [...this.channels.values()]) channel.values$.complete();
+    for (const [name, channel] of [...this.channels]) this.end(channel.values$, name);
     this.channels.clear();
     this.session.close(reason, drain);
+  }
+
+  /** Ends one channel Observable of a closed client. */
+  private end(observer: Observer<unknown>, name: string): void {
+    if (this.closedBy instanceof WorkerStartError) {
+      observer.error(
+        new WorkerStartError(`channel(${JSON.stringify(name)}): ${this.closedBy.message}`),
+      );
+    } else observer.complete();
   }
 
   private throwIfClosed(call: string): void {
     if (this.closedBy instanceof VersionMismatchError) {
       throw new VersionMismatchError(`${call}(): ${this.closedBy.message}`);
+    }
+    if (this.closedBy instanceof WorkerStartError) {
+      throw new WorkerStartError(`${call}(): ${this.closedBy.message}`);
     }
     if (this.closedBy) throw new DisconnectedError(`${call}(): the client is disconnected`);
   }
@@ -327,7 +348,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
   /** One local subscriber of a channel; returns its teardown. */
   private attach(name: string, subscriber: Observer<unknown>): () => void {
     if (this.closedBy) {
-      subscriber.complete();
+      this.end(subscriber, name);
       return ignore;
     }
     let channel = this.channels.get(name);

@@ -1,4 +1,4 @@
-import type { Endpoint } from '../protocol.js';
+import { describe, type Endpoint } from '../protocol.js';
 import type { DedicatedWorkerLike, LockManagerLike } from '../transport.js';
 import type { HubOptions } from '../worker/hub.js';
 import { parseHostReady, type CreateChannel, type HostRequest } from './relay-protocol.js';
@@ -31,6 +31,15 @@ export const WORKER_START_TIMEOUT_MS = 10_000;
 
 const ignore = (): void => undefined;
 
+function isDedicatedWorker(value: unknown): value is DedicatedWorkerLike {
+  const worker = value as DedicatedWorkerLike | null | undefined;
+  return (
+    typeof worker?.postMessage === 'function' &&
+    typeof worker.addEventListener === 'function' &&
+    typeof worker.terminate === 'function'
+  );
+}
+
 let warnedInPage = false;
 
 /**
@@ -48,7 +57,7 @@ export async function startLeaderHub(
       return await startWorkerHub(leaderId, options.startWorker, options);
     } catch (error) {
       console.warn(
-        `[shared-channels] fallbackWorker: ${(error as Error).message}; the hub runs in this tab instead, and the worker file's own code does not run`,
+        `[shared-channels] fallbackWorker: ${error instanceof Error ? error.message : String(error)}; the hub runs in this tab instead, and the worker file's own code does not run`,
       );
     }
   } else if (!warnedInPage) {
@@ -68,7 +77,10 @@ function startWorkerHub(
   { scope, locks, onDied }: LeaderHubOptions,
 ): Promise<LeaderHub> {
   return new Promise((resolve, reject) => {
-    const worker = startWorker();
+    const worker: unknown = startWorker();
+    if (!isDedicatedWorker(worker)) {
+      throw new TypeError(`fallbackWorker must return a Worker, got ${describe(worker)}`);
+    }
     let settled = false;
     const fail = (reason: string): void => {
       if (settled) return;

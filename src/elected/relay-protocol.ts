@@ -143,7 +143,8 @@ export function parseRelayedMessage(raw: unknown): RelayedMessage | undefined {
 /** Reads a leader's {@link HostRequest}, or `undefined` for any other message a worker is posted. */
 export function parseHostRequest(raw: unknown): HostRequest | undefined {
   if (!isRecord(raw) || raw.type !== 'shared-channels:host') return undefined;
-  if (typeof raw.leader !== 'string' || raw.leader === '' || typeof raw.scope !== 'string') {
+  if (typeof raw.leader !== 'string' || raw.leader === '') return undefined;
+  if (typeof raw.scope !== 'string' || raw.scope === '') {
     return undefined;
   }
   return { type: 'shared-channels:host', leader: raw.leader, scope: raw.scope };

@@ -31,7 +31,10 @@ export function withEnvironment(options: HubOptions): HubOptions {
     filled.locks =
       (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks ?? null;
   }
-  if (filled.persistence === undefined && createPersistFilter(filled.persist) !== undefined) {
+  const { persist } = filled;
+  const persists =
+    createPersistFilter(persist) !== undefined && !(Array.isArray(persist) && persist.length === 0);
+  if (filled.persistence === undefined && persists) {
     filled.persistence = defaultPersistence(filled.name);
   }
   return filled;

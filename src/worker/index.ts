@@ -16,4 +16,5 @@ export {
   LimitError,
   ProtocolError,
   PersistenceError,
+  WorkerStartError,
 } from '../errors.js';

@@ -81,7 +81,9 @@ function asCalled(make: () => Hub): Hub {
   } catch (error) {
     const prefix = 'new Hub(): ';
     if (error instanceof TypeError && error.message.startsWith(prefix)) {
-      throw new TypeError(`startSharedWorker(): ${error.message.slice(prefix.length)}`);
+      throw new TypeError(`startSharedWorker(): ${error.message.slice(prefix.length)}`, {
+        cause: error,
+      });
     }
     throw error;
   }
