@@ -1,7 +1,7 @@
 import {
   FEATURE_BATCH,
   PROTOCOL_VERSION,
-  describe as describeValue,
+  describeValue,
   isInvalidRequest,
   parseRequest,
   parseResponse,

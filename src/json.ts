@@ -1,4 +1,4 @@
-import { describe } from './protocol.js';
+import { describeValue } from './protocol.js';
 
 /**
  * Serialises a value that must survive JSON unchanged, or throws a `TypeError` that names the call and
@@ -230,7 +230,7 @@ function findNonJson(root: unknown): NonJson | undefined {
     const { value } = step;
     if (typeof value !== 'object' || value === null) {
       if (isJsonPrimitive(value)) continue;
-      return { what: value === EMPTY_SLOT ? 'an empty slot' : describe(value), place: step };
+      return { what: value === EMPTY_SLOT ? 'an empty slot' : describeValue(value), place: step };
     }
     const found = problemOf(value, step, ancestors.get(value));
     if (found) return found;

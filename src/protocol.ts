@@ -319,7 +319,7 @@ const everyTypeListed: Unlisted extends never ? true : never = true;
 void everyTypeListed;
 
 /** Says what a value is, for error messages: `"" (string)`, `42 (number)`, `an object`. */
-export function describe(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return 'an array';
@@ -330,6 +330,15 @@ export function describe(value: unknown): string {
     return `${String(value)} (${typeof value})`;
   }
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** Throws the `TypeError` a call gets for a channel name that is not a non-empty string. */
+export function checkChannel(name: unknown, call: string): asserts name is string {
+  if (typeof name !== 'string' || name === '') {
+    throw new TypeError(
+      `${call}(): channel must be a non-empty string, got ${describeValue(name)}`,
+    );
+  }
 }
 
 /** True for a non-null, non-array object: the shape of every message. */
@@ -356,21 +365,24 @@ export function isRequestId(value: unknown): value is number | string {
  */
 export function parseRequest(message: unknown): Request | InvalidRequest {
   if (!isRecord(message))
-    return { invalid: `message must be a JSON object, got ${describe(message)}` };
+    return { invalid: `message must be a JSON object, got ${describeValue(message)}` };
   const { type, clientId, channel, requestId } = message;
   if (typeof type !== 'string' || !REQUEST_TYPE_SET.has(type)) {
-    return { invalid: `unknown message type ${describe(type)}`, ...readable(requestId, channel) };
+    return {
+      invalid: `unknown message type ${describeValue(type)}`,
+      ...readable(requestId, channel),
+    };
   }
   if (typeof clientId !== 'string' || clientId === '') {
     return {
-      invalid: `${type}: clientId must be a non-empty string, got ${describe(clientId)}`,
+      invalid: `${type}: clientId must be a non-empty string, got ${describeValue(clientId)}`,
       ...readable(requestId, channel),
     };
   }
   if (type === 'bye') return { type, clientId };
   if (!isRequestId(requestId)) {
     return {
-      invalid: `${type}: requestId must be a number or a string, got ${describe(requestId)}`,
+      invalid: `${type}: requestId must be a number or a string, got ${describeValue(requestId)}`,
       ...readable(requestId, channel),
     };
   }
@@ -378,17 +390,20 @@ export function parseRequest(message: unknown): Request | InvalidRequest {
   if (type === 'hello') {
     const { version, features, lock, session } = message;
     if (typeof version !== 'number') {
-      return { invalid: `hello: version must be a number, got ${describe(version)}`, requestId };
+      return {
+        invalid: `hello: version must be a number, got ${describeValue(version)}`,
+        requestId,
+      };
     }
     if (lock !== undefined && (typeof lock !== 'string' || lock === '')) {
       return {
-        invalid: `hello: lock must be a non-empty string, got ${describe(lock)}`,
+        invalid: `hello: lock must be a non-empty string, got ${describeValue(lock)}`,
         requestId,
       };
     }
     if (session !== undefined && (typeof session !== 'string' || session === '')) {
       return {
-        invalid: `hello: session must be a non-empty string, got ${describe(session)}`,
+        invalid: `hello: session must be a non-empty string, got ${describeValue(session)}`,
         requestId,
       };
     }
@@ -407,7 +422,7 @@ export function parseRequest(message: unknown): Request | InvalidRequest {
   }
   if (CHANNEL_TYPE_SET.has(type) && (typeof channel !== 'string' || channel === '')) {
     return {
-      invalid: `${type}: channel must be a non-empty string, got ${describe(channel)}`,
+      invalid: `${type}: channel must be a non-empty string, got ${describeValue(channel)}`,
       requestId,
     };
   }
@@ -426,7 +441,7 @@ export function parseRequest(message: unknown): Request | InvalidRequest {
       const { seq } = message;
       if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) {
         return {
-          invalid: `restore: seq must be a positive integer, got ${describe(seq)}`,
+          invalid: `restore: seq must be a positive integer, got ${describeValue(seq)}`,
           requestId,
           channel: name,
         };
@@ -441,7 +456,7 @@ export function parseRequest(message: unknown): Request | InvalidRequest {
     case 'clear':
       return { type, clientId, requestId, channel: name };
     default:
-      return { invalid: `unknown message type ${describe(type)}`, requestId };
+      return { invalid: `unknown message type ${describeValue(type)}`, requestId };
   }
 }
 

@@ -4,6 +4,7 @@ import type { DedicatedWorkerLike, Transport } from '../../src/transport.js';
 import { Hub } from '../../src/worker/hub.js';
 import { ask } from '../helpers/ask.js';
 import { HostingWorker } from '../helpers/fake-dedicated-worker.js';
+import { FakeEndpoint } from '../helpers/fake-endpoint.js';
 import { FakeOrigin } from '../helpers/fake-tabs.js';
 import { thrownBy } from '../helpers/thrown-by.js';
 
@@ -108,6 +109,19 @@ describe('createTransport()', () => {
     it('should throw the same TypeError when elected mode is chosen for want of SharedWorker', () => {
       const options = { fallbackWorker: 42 } as unknown as TransportOptions;
       expect(thrownBy(() => createTransport('/channels.worker.js', options))).toStrictEqual(
+        new TypeError(
+          'SharedWorkerClient(): fallbackWorker must be a function that returns a Worker, got 42 (number)',
+        ),
+      );
+    });
+
+    it.each<[string, WorkerSource, TransportOptions]>([
+      ['a SharedWorker factory that works', () => new FakeEndpoint(), {}],
+      ["transport: 'shared-worker'", '/channels.worker.js', { transport: 'shared-worker' }],
+      ["transport: 'local'", '/channels.worker.js', { transport: 'local' }],
+    ])('should throw the same TypeError with %s, where no Worker is made', (_, source, options) => {
+      const given = { ...options, fallbackWorker: 42 } as unknown as TransportOptions;
+      expect(thrownBy(() => createTransport(source, given))).toStrictEqual(
         new TypeError(
           'SharedWorkerClient(): fallbackWorker must be a function that returns a Worker, got 42 (number)',
         ),

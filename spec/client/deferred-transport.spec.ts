@@ -260,6 +260,16 @@ describe('DeferredTransport', () => {
       expect(real.closed).toBe(1);
     });
 
+    it('should open nothing on the transport loaded after it for the endpoints opened before', async () => {
+      const transport = new DeferredTransport('elected', loads.load);
+      transport.open();
+      transport.open();
+      transport.close();
+      await loads.finish(real);
+      expect(real.opened).toEqual([]);
+      expect(real.closed).toBe(1);
+    });
+
     it('should close the loaded transport', async () => {
       const transport = new DeferredTransport('elected', loads.load);
       await loads.finish(real);

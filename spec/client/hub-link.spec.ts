@@ -3,9 +3,8 @@ import {
   START_GRACE_MS,
   type LinkEvents,
   type LinkOptions,
-  type TabLockManager,
 } from '../../src/client/hub-link.js';
-import type { HubEvents } from '../../src/transport.js';
+import type { HubEvents, LockManagerLike } from '../../src/transport.js';
 import { PROTOCOL_VERSION, type WelcomeResponse } from '../../src/protocol.js';
 import { FakeEndpoint, endOfTask } from '../helpers/fake-endpoint.js';
 import { FakeLockManager } from '../helpers/fake-locks.js';
@@ -193,7 +192,7 @@ describe('HubLink', () => {
     });
 
     it('should say hello without a lock when the lock manager refuses the tab lock', async () => {
-      const locks: TabLockManager = { request: () => Promise.reject(new Error('denied')) };
+      const locks: LockManagerLike = { request: () => Promise.reject(new Error('denied')) };
       const { endpoint } = open({ locks });
       await until(() => endpoint.posted.length > 0);
       const [hello] = takePosted(endpoint);
@@ -296,7 +295,7 @@ describe('HubLink', () => {
 
       it('should watch it with pings when the lock manager refuses the life lock', async () => {
         const tabLocks = new FakeLockManager();
-        const locks: TabLockManager = {
+        const locks: LockManagerLike = {
           request: (name, callback) =>
             name === HUB_LOCK
               ? Promise.reject(new Error('denied'))
@@ -468,7 +467,7 @@ describe('HubLink', () => {
     it('should post the hello before any request, however long the tab lock takes', async () => {
       // The browser grants a lock in a later task, not in the one that asked for it.
       const tabLocks = new FakeLockManager();
-      const locks: TabLockManager = {
+      const locks: LockManagerLike = {
         request: (name, callback) =>
           new Promise((resolve) => setTimeout(resolve, 10)).then(() =>
             tabLocks.request(name, callback),

@@ -198,6 +198,47 @@ describe('startLeaderHub()', () => {
         ]);
         await expectInPageHub(hub, LEADER);
       });
+
+      it('should warn with what startWorker throws when that is no Error', async () => {
+        const hub = await start(
+          LEADER,
+          options({
+            startWorker: (): DedicatedWorkerLike => {
+              // eslint-disable-next-line @typescript-eslint/only-throw-error -- a factory that throws a string
+              throw 'blocked';
+            },
+          }),
+        );
+        expect(warn.mock.calls).toEqual([
+          [
+            "[shared-channels] fallbackWorker: blocked; the hub runs in this tab instead, and the worker file's own code does not run",
+          ],
+        ]);
+        await expectInPageHub(hub, LEADER);
+      });
+
+      it.each<[string, unknown]>([
+        ['undefined', undefined],
+        ['an object', {}],
+      ])(
+        'should warn and run the hub in the page when startWorker returns %s, which is no Worker, and throw nothing later',
+        async (described, made) => {
+          jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
+          const hub = await start(
+            LEADER,
+            options({ startWorker: () => made as DedicatedWorkerLike }),
+          );
+          expect(warn.mock.calls).toEqual([
+            [
+              `[shared-channels] fallbackWorker: fallbackWorker must return a Worker, got ${described}; the hub runs in this tab instead, and the worker file's own code does not run`,
+            ],
+          ]);
+          await expectInPageHub(hub, LEADER);
+          // No start timeout is left armed for the worker that never was.
+          await jest.advanceTimersByTimeAsync(WORKER_START_TIMEOUT_MS + 1);
+          expect(warn).toHaveBeenCalledTimes(1);
+        },
+      );
     });
 
     describe("with the answer's life lock", () => {

@@ -21,6 +21,7 @@ describe('relay protocol: hosting in a worker', () => {
         { type: 'shared-channels:host', leader: 1, scope: 'S' },
       ],
       ['a request with no scope', { type: 'shared-channels:host', leader: 'L' }],
+      ['a request with an empty scope', { type: 'shared-channels:host', leader: 'L', scope: '' }],
       [
         'a request whose scope is no string',
         { type: 'shared-channels:host', leader: 'L', scope: {} },

@@ -68,6 +68,11 @@ describe('withEnvironment()', () => {
       expect(warn).not.toHaveBeenCalled();
     });
 
+    it('should add none, and not warn, when persist is an empty list (nothing persists)', () => {
+      expect(withEnvironment({ persist: [], locks: null }).persistence).toBeUndefined();
+      expect(warn).not.toHaveBeenCalled();
+    });
+
     it.each<[string, HubOptions['persist']]>([
       ['a list of names', ['settings']],
       ['a RegExp', [/^cart:/]],

@@ -594,9 +594,15 @@ describe('Hub (properties)', () => {
               case 'restore': {
                 // Where this hub decided nothing, every value is an offer: the highest old seq wins.
                 if (!decided.has(channel) && seq > (current?.offer ?? 0)) {
-                  const value = { json: JSON.stringify(data), seq: ++clock, offer: seq };
-                  values.set(channel, value);
-                  fanOut(value);
+                  const json = JSON.stringify(data);
+                  if (current?.offer !== undefined && current.json === json) {
+                    // The value it holds, offered again: only its rank rises; no number, no push.
+                    values.set(channel, { ...current, offer: seq });
+                  } else {
+                    const value = { json, seq: ++clock, offer: seq };
+                    values.set(channel, value);
+                    fanOut(value);
+                  }
                 }
                 mine.push({ type: 'restored', channel, requestId });
                 break;

@@ -1,4 +1,4 @@
-import { describe } from '../protocol.js';
+import { describeValue } from '../protocol.js';
 import type {
   DedicatedWorkerLike,
   LockManagerLike,
@@ -78,7 +78,7 @@ export function createTransport(source: WorkerSource, options: TransportOptions 
   const { name, transport, fallbackWorker } = options;
   if (fallbackWorker !== undefined && typeof fallbackWorker !== 'function') {
     throw new TypeError(
-      `SharedWorkerClient(): fallbackWorker must be a function that returns a Worker, got ${describe(fallbackWorker)}`,
+      `SharedWorkerClient(): fallbackWorker must be a function that returns a Worker, got ${describeValue(fallbackWorker)}`,
     );
   }
   switch (transport) {
@@ -107,7 +107,7 @@ export function createTransport(source: WorkerSource, options: TransportOptions 
     default: {
       const unknown: never = transport;
       throw new TypeError(
-        `SharedWorkerClient(): transport must be 'shared-worker', 'elected' or 'local', got ${describe(unknown)}`,
+        `SharedWorkerClient(): transport must be 'shared-worker', 'elected' or 'local', got ${describeValue(unknown)}`,
       );
     }
   }

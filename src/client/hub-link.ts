@@ -8,12 +8,7 @@ import {
   type WireLimits,
 } from '../protocol.js';
 import { encodeBatch, encodeRequest, withFields } from '../wire.js';
-import type { OpenedEndpoint } from '../transport.js';
-
-/** The part of the Web Locks API (`navigator.locks`) a tab uses to prove it is alive and watch the hub. */
-export interface TabLockManager {
-  request(name: string, callback: () => Promise<void> | void): Promise<unknown>;
-}
+import type { LockManagerLike, OpenedEndpoint } from '../transport.js';
 
 /** What a link reports to its client. None of these is called once the link is closed. */
 export interface LinkEvents {
@@ -36,7 +31,7 @@ export interface LinkEvents {
 
 /** What a link needs from its client. */
 export interface LinkOptions {
-  readonly locks: TabLockManager | undefined;
+  readonly locks: LockManagerLike | undefined;
   /** The client's id for its whole life, the same on every link (see `HelloRequest.session`). */
   readonly session: string;
   /** The liveness window (ms), for hubs that hold no life lock; 0: none. */

@@ -1,6 +1,7 @@
 import { BehaviorSubject } from 'rxjs';
 import { DisconnectedError, VersionMismatchError, WorkerStartError, fromWire } from '../errors.js';
 import { randomId } from '../id.js';
+import type { REQUEST_TYPES } from '../protocol.js';
 import {
   MUTATION_TYPES,
   parseResponse,
@@ -8,8 +9,8 @@ import {
   type WelcomeResponse,
   type WireLimits,
 } from '../protocol.js';
-import { HubLink, type TabLockManager } from './hub-link.js';
-import type { Transport } from '../transport.js';
+import { HubLink } from './hub-link.js';
+import type { LockManagerLike, Transport } from '../transport.js';
 import { PendingRequests, type PendingRequest } from './pending-requests.js';
 
 /** What the client is doing with its hub; `'failed'`: its worker could not start, and it ended. */
@@ -19,8 +20,7 @@ export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed' 
 export type EndReason = DisconnectedError | VersionMismatchError | WorkerStartError;
 
 /** A request a client makes of its hub. */
-export type RequestType =
-  'subscribe' | 'unsubscribe' | 'publish' | 'get' | 'stats' | 'restore' | 'clear';
+export type RequestType = Exclude<(typeof REQUEST_TYPES)[number], 'hello' | 'bye' | 'ping'>;
 
 /** What a session tells its client. */
 export interface SessionEvents {
@@ -44,7 +44,7 @@ export interface SessionEvents {
 export interface SessionOptions {
   readonly timeout: number;
   readonly heartbeat: number;
-  readonly locks: TabLockManager | undefined;
+  readonly locks: LockManagerLike | undefined;
 }
 
 /** Waits between attempts to reach a new worker: quick at first, then no faster than every 5 s. */

@@ -6,10 +6,9 @@ import {
   WorkerStartError,
 } from '../errors.js';
 import { toJson } from '../json.js';
-import { describe, type HubStats, type Response } from '../protocol.js';
-import type { TabLockManager } from './hub-link.js';
+import { checkChannel, describeValue, type HubStats, type Response } from '../protocol.js';
 import { HubSession, type ConnectionState, type EndReason } from './hub-session.js';
-import type { DedicatedWorkerLike, TransportMode } from '../transport.js';
+import type { DedicatedWorkerLike, LockManagerLike, TransportMode } from '../transport.js';
 import { createTransport } from './create-transport.js';
 import { RemoteChannel } from './remote-channel.js';
 import type { WorkerSource } from './shared-worker-transport.js';
@@ -75,16 +74,10 @@ const DEFAULT_TIMEOUT = 10_000;
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 const DEFAULT_HEARTBEAT = 5_000;
 
-function checkChannel(name: unknown, call: string): asserts name is string {
-  if (typeof name !== 'string' || name === '') {
-    throw new TypeError(`${call}(): channel must be a non-empty string, got ${describe(name)}`);
-  }
-}
-
 function checkTimeout(timeout: unknown, call: string): asserts timeout is number | undefined {
   if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0))) {
     throw new TypeError(
-      `${call}(): timeout must be a positive number of ms, got ${describe(timeout)}`,
+      `${call}(): timeout must be a positive number of ms, got ${describeValue(timeout)}`,
     );
   }
 }
@@ -175,7 +168,7 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
       {
         timeout: options.timeout ?? DEFAULT_TIMEOUT,
         heartbeat: options.heartbeat ?? DEFAULT_HEARTBEAT,
-        locks: (globalThis as { navigator?: { locks?: TabLockManager } }).navigator?.locks,
+        locks: (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks,
       },
     );
     this.connectionState$ = this.session.state$.pipe(distinctUntilChanged());
@@ -217,7 +210,9 @@ export class SharedWorkerClient<Channels extends ChannelMap = ChannelMap> {
     this.throwIfClosed('subscribe');
     checkChannel(name, 'subscribe');
     if (typeof callback !== 'function') {
-      throw new TypeError(`subscribe(): callback must be a function, got ${describe(callback)}`);
+      throw new TypeError(
+        `subscribe(): callback must be a function, got ${describeValue(callback)}`,
+      );
     }
     const subscription = this.channel(name).subscribe(callback);
     return () => subscription.unsubscribe();

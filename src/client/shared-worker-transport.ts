@@ -1,4 +1,4 @@
-import { describe, type Endpoint } from '../protocol.js';
+import { describeValue, type Endpoint } from '../protocol.js';
 import type { OpenedEndpoint, Transport } from '../transport.js';
 
 /** The part of a `SharedWorker` the client uses. */
@@ -51,7 +51,7 @@ function toOpenedEndpoint(made: unknown): OpenedEndpoint {
   if (isSharedWorkerLike(made)) return { endpoint: made.port, hub: made };
   if (isEndpoint(made)) return { endpoint: made };
   throw new TypeError(
-    `SharedWorkerClient: worker must be a script URL, a SharedWorker or a factory returning one, got ${describe(made)}`,
+    `SharedWorkerClient: worker must be a script URL, a SharedWorker or a factory returning one, got ${describeValue(made)}`,
   );
 }
 

@@ -1,4 +1,4 @@
-import { describe, type Endpoint } from '../protocol.js';
+import { describeValue, type Endpoint } from '../protocol.js';
 import type { DedicatedWorkerLike, LockManagerLike } from '../transport.js';
 import type { HubOptions } from '../worker/hub.js';
 import { parseHostReady, type CreateChannel, type HostRequest } from './relay-protocol.js';
@@ -79,7 +79,7 @@ function startWorkerHub(
   return new Promise((resolve, reject) => {
     const worker: unknown = startWorker();
     if (!isDedicatedWorker(worker)) {
-      throw new TypeError(`fallbackWorker must return a Worker, got ${describe(worker)}`);
+      throw new TypeError(`fallbackWorker must return a Worker, got ${describeValue(worker)}`);
     }
     let settled = false;
     const fail = (reason: string): void => {

@@ -1,5 +1,5 @@
 import type { IDBPDatabase } from 'idb';
-import { describe } from '../protocol.js';
+import { describeValue } from '../protocol.js';
 import { openDatabase, toPersistenceError } from './open-database.js';
 import type { Persistence } from './persistence.js';
 import { RECORD_FORMAT, STORE, UPGRADES, readRecord, type ChannelsSchema } from './schema.js';
@@ -42,12 +42,12 @@ export class IndexedDbPersistence implements Persistence {
     const { name = DEFAULT_NAME, durability = 'strict' } = options;
     if (typeof name !== 'string' || name === '') {
       throw new TypeError(
-        `IndexedDbPersistence(): name must be a non-empty string, got ${describe(name)}`,
+        `IndexedDbPersistence(): name must be a non-empty string, got ${describeValue(name)}`,
       );
     }
     if (durability !== 'strict' && durability !== 'relaxed') {
       throw new TypeError(
-        `IndexedDbPersistence(): durability must be 'strict' or 'relaxed', got ${describe(durability)}`,
+        `IndexedDbPersistence(): durability must be 'strict' or 'relaxed', got ${describeValue(durability)}`,
       );
     }
     const factory =

@@ -1,5 +1,5 @@
 import type { DBSchema, IDBPDatabase, IDBPTransaction } from 'idb';
-import { describe } from '../protocol.js';
+import { describeValue } from '../protocol.js';
 
 /** The one object store: one record per persisted channel, keyed by the channel's name. */
 export const STORE = 'channels';
@@ -49,15 +49,15 @@ export const DATABASE_VERSION = UPGRADES.length;
  */
 export function readRecord(key: IDBValidKey, record: unknown): [string, string] | string {
   if (typeof record !== 'object' || record === null) {
-    return `the record is ${describe(record)}, not an object`;
+    return `the record is ${describeValue(record)}, not an object`;
   }
   const { channel, json, format } = record as Partial<Record<keyof ChannelRecord, unknown>>;
   if (format !== RECORD_FORMAT) {
-    return `the record's format is ${describe(format)}; this release reads format ${RECORD_FORMAT}`;
+    return `the record's format is ${describeValue(format)}; this release reads format ${RECORD_FORMAT}`;
   }
   if (typeof channel !== 'string' || channel !== key) {
-    return `the record's channel is ${describe(channel)}, not its key`;
+    return `the record's channel is ${describeValue(channel)}, not its key`;
   }
-  if (typeof json !== 'string') return `the record's json is ${describe(json)}, not a string`;
+  if (typeof json !== 'string') return `the record's json is ${describeValue(json)}, not a string`;
   return [channel, json];
 }

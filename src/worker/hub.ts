@@ -8,7 +8,7 @@ import {
   FEATURE_BATCH,
   MUTATION_TYPES,
   PROTOCOL_VERSION,
-  describe,
+  describeValue,
   isInvalidRequest,
   parseRequest,
   type Endpoint,
@@ -471,7 +471,7 @@ export class Hub implements MessageSink {
       }
       default: {
         const unknown: never = request;
-        throw new ProtocolError(`unknown message type ${describe(unknown)}`);
+        throw new ProtocolError(`unknown message type ${describeValue(unknown)}`);
       }
     }
   }

@@ -1,6 +1,6 @@
 import { LimitError, ProtocolError } from '../errors.js';
 import { hasNonFiniteNumber } from '../json.js';
-import { describe, isRecord, isRequestId } from '../protocol.js';
+import { describeValue, isRecord, isRequestId } from '../protocol.js';
 import { encodeError, peekRequestId } from '../wire.js';
 
 /** Room for a message's own fields around the largest value it may carry (clientId, channel, ids). */
@@ -60,7 +60,9 @@ export function openMessage(
   maxBatch = maxMessage,
 ): OpenedMessage | RefusedMessage {
   if (typeof raw !== 'string') {
-    return { refused: new ProtocolError(`message must be a JSON string, got ${describe(raw)}`) };
+    return {
+      refused: new ProtocolError(`message must be a JSON string, got ${describeValue(raw)}`),
+    };
   }
   if (raw.length > maxBatch && raw.length <= maxMessage && BATCH_START.test(raw.slice(0, 64))) {
     return {

@@ -1,5 +1,5 @@
 import { LimitError } from '../errors.js';
-import { describe } from '../protocol.js';
+import { checkChannel } from '../protocol.js';
 
 /** What one hub accepts. Exceeding a limit rejects that request with a `LimitError`; nothing else changes. */
 export interface HubLimits {
@@ -56,9 +56,7 @@ export function checkChannelName(
   call: string,
   limits: HubLimits,
 ): asserts name is string {
-  if (typeof name !== 'string' || name === '') {
-    throw new TypeError(`${call}(): channel must be a non-empty string, got ${describe(name)}`);
-  }
+  checkChannel(name, call);
   if (name.length > limits.maxChannelName) {
     throw new LimitError(
       `channel name limit exceeded: ${name.length} characters (limits.maxChannelName is ${limits.maxChannelName})`,

@@ -1,4 +1,4 @@
-import { describe } from '../protocol.js';
+import { describeValue } from '../protocol.js';
 
 /**
  * Which channels a hub persists: `true` (all), names and RegExps (`['settings', /^cart:/]`), or a
@@ -19,7 +19,7 @@ export function createPersistFilter(
   if (typeof persist === 'function') return (channel) => Boolean(persist(channel));
   if (!Array.isArray(persist)) {
     throw new TypeError(
-      `new Hub(): persist must be true, an array of names and RegExps, or a function, got ${describe(persist)}`,
+      `new Hub(): persist must be true, an array of names and RegExps, or a function, got ${describeValue(persist)}`,
     );
   }
   const names = new Set<string>();
@@ -29,7 +29,7 @@ export function createPersistFilter(
     else if (entry instanceof RegExp) patterns.push(stateless(entry));
     else {
       throw new TypeError(
-        `new Hub(): persist[${index}] must be a non-empty string or a RegExp, got ${describe(entry)}`,
+        `new Hub(): persist[${index}] must be a non-empty string or a RegExp, got ${describeValue(entry)}`,
       );
     }
   }
