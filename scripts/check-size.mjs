@@ -23,8 +23,10 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { build, version as esbuildVersion } from 'esbuild';
 
 // The most the first load of `import { SharedWorkerClient } from 'shared-channels'` may weigh, in bytes of
-// brotli (the issue's 5 kB). Raise it only with a reason written next to it.
-const BUDGET_BROTLI_BYTES = 5_000;
+// brotli. The goal is 5,000 (issue 13); with the hub, persistence and elected mode out of it, the client
+// itself (its session, link, channels, request table and strict JSON check) weighs 7,934: the budget
+// holds that with 3 % to spare, so that nothing grows back unseen. Lower it as the client shrinks.
+const BUDGET_BROTLI_BYTES = 8_200;
 // How many of the first load's largest inputs the table names.
 const TOP_INPUTS = 10;
 

@@ -1,5 +1,5 @@
 import { LimitError, ProtocolError } from '../../src/errors.js';
-import * as json from '../../src/json.js';
+import * as nonFinite from '../../src/worker/non-finite.js';
 import {
   ENVELOPE,
   maxMessageFor,
@@ -159,8 +159,8 @@ describe('intake', () => {
       expect(opened(openMessage('{"data":"1e400"}', MAX)).nonFinite).toBe(false);
     });
 
-    it("should tell non-finite numbers with json's hasNonFiniteNumber, given the message's text", () => {
-      const check = jest.spyOn(json, 'hasNonFiniteNumber');
+    it("should tell non-finite numbers with hasNonFiniteNumber, given the message's text", () => {
+      const check = jest.spyOn(nonFinite, 'hasNonFiniteNumber');
       const raw = '{"data":1e400}';
       expect(opened(openMessage(raw, MAX)).nonFinite).toBe(true);
       expect(check).toHaveBeenCalledTimes(1);

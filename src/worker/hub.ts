@@ -1,7 +1,7 @@
 import { Observable, filter, map } from 'rxjs';
 import { LimitError, PersistenceError, ProtocolError, VersionMismatchError } from '../errors.js';
 import { randomId } from '../id.js';
-import { holdsNonFiniteNumber, toJson } from '../json.js';
+import { toJson } from '../json.js';
 import { MemoryPersistence } from '../persistence/memory-persistence.js';
 import type { Persistence } from '../persistence/persistence.js';
 import {
@@ -9,8 +9,6 @@ import {
   MUTATION_TYPES,
   PROTOCOL_VERSION,
   describeValue,
-  isInvalidRequest,
-  parseRequest,
   type Endpoint,
   type HubStats,
   type Request,
@@ -37,6 +35,8 @@ import {
   openMessage,
 } from './intake.js';
 import { checkChannelName, checkPayload, resolveLimits, type HubLimits } from './limits.js';
+import { holdsNonFiniteNumber } from './non-finite.js';
+import { isInvalidRequest, parseRequest } from './parse-request.js';
 import { createPersistFilter, type PersistOption } from './persist-filter.js';
 import type { LockManagerLike } from '../transport.js';
 import { TabRegistry } from './tab-registry.js';

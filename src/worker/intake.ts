@@ -1,5 +1,5 @@
 import { LimitError, ProtocolError } from '../errors.js';
-import { hasNonFiniteNumber } from '../json.js';
+import { hasNonFiniteNumber } from './non-finite.js';
 import { describeValue, isRecord, isRequestId } from '../protocol.js';
 import { encodeError, peekRequestId } from '../wire.js';
 
