@@ -6,6 +6,7 @@ export default tseslint.config(
     ignores: [
       'dist',
       'build',
+      'docs/api',
       'bench/.build',
       'coverage',
       'node_modules',

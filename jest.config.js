@@ -4,7 +4,10 @@ const transform = {
     'ts-jest',
     { tsconfig: { module: 'commonjs', isolatedModules: true }, diagnostics: false },
   ],
+  // The Angular entry point's specs load @angular/core, which is published as ES modules only.
+  '^.+\\.mjs$': '<rootDir>/spec/helpers/esm-transform.cjs',
 };
+const transformIgnorePatterns = ['/node_modules/(?!@angular/)'];
 const moduleNameMapper = { '^(\\.{1,2}/.*)\\.js$': '$1' };
 
 export default {
@@ -18,6 +21,7 @@ export default {
       testMatch: ['<rootDir>/spec/**/*.spec.ts'],
       testPathIgnorePatterns: ['<rootDir>/spec/e2e/'],
       transform,
+      transformIgnorePatterns,
       moduleNameMapper,
     },
     {

@@ -47,12 +47,21 @@ export default (_env, argv) => {
     experiments: { css: true },
     plugins: [new HtmlWebpackPlugin({ template: './demo/index.html' })],
     devServer: {
-      host: 'localhost',
+      // Loopback only, and the IPv4 address rather than `localhost`, which resolves to `::1` first on
+      // many systems: so both http://127.0.0.1:8080 and http://localhost:8080 (browsers try both of
+      // its addresses) reach the server, and nothing else on the network does.
+      host: '127.0.0.1',
       port: Number(process.env.PORT || 8080),
       open: false,
       hot: false,
       liveReload: true,
-      client: { overlay: { errors: true, warnings: false } },
+      client: {
+        overlay: { errors: true, warnings: false },
+        // The live-reload socket goes to the page's own protocol, host and port (`0.0.0.0` and `0` stand
+        // for them). By default it goes to `host`, another origin for a page opened at the other address,
+        // and the server refuses it ("Invalid Host/Origin header").
+        webSocketURL: 'auto://0.0.0.0:0/ws',
+      },
     },
     performance: { hints: false },
   };

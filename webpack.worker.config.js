@@ -1,5 +1,33 @@
-/** Builds the ready-to-serve worker bundle, `dist/shared-worker.js` (rxjs included, no imports left). */
+/**
+ * Builds the ready-to-serve worker bundle, `dist/shared-worker.js` (rxjs included, no imports left), and
+ * its types, `dist/shared-worker.d.ts`.
+ */
 import path from 'node:path';
+import webpack from 'webpack';
+
+/**
+ * The bundle's types: a module with no exports. That is what this config makes of any entry (it sets no
+ * `output.library`), whatever the entry's source exports, so the types are written here, next to that
+ * choice, rather than derived from the source. With them, `import 'shared-channels/shared-worker.js'`
+ * type-checks and every export of the package has types (`npm run check:package`).
+ */
+class EmitBundleTypes {
+  apply(compiler) {
+    compiler.hooks.thisCompilation.tap(EmitBundleTypes.name, (compilation) => {
+      compilation.hooks.processAssets.tap(
+        { name: EmitBundleTypes.name, stage: webpack.Compilation.PROCESS_ASSETS_STAGE_ADDITIONAL },
+        () => {
+          compilation.emitAsset(
+            'shared-worker.d.ts',
+            new webpack.sources.RawSource(
+              '// The ready-to-serve worker bundle: it starts a hub on load and exports nothing.\nexport {};\n',
+            ),
+          );
+        },
+      );
+    });
+  }
+}
 
 export default {
   mode: 'production',
@@ -22,6 +50,7 @@ export default {
       },
     ],
   },
+  plugins: [new EmitBundleTypes()],
   devtool: false,
   performance: { hints: false },
 };

@@ -1,3 +1,8 @@
+/**
+ * The client, for tabs: {@link SharedWorkerClient}, the public types and the error classes.
+ *
+ * @module shared-channels
+ */
 export {
   SharedWorkerClient,
   type ChannelMap,

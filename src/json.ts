@@ -134,7 +134,7 @@ interface NonJson {
   readonly what: string;
   readonly place: Place;
   /** Said after the path, with its leading space. */
-  readonly hint?: string;
+  readonly hint?: string | undefined;
 }
 
 /** Stands for an empty array slot, which reads as `undefined` but is none. */

@@ -2,6 +2,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Endpoint } from '../../src/protocol.js';
 import { Hub } from '../../src/worker/hub.js';
 import { startSharedWorker } from '../../src/worker/start-shared-worker.js';
+import { freshIndexedDB } from '../helpers/indexed-db.js';
 import { thrownBy } from '../helpers/thrown-by.js';
 
 type ConnectListener = (event: { ports: readonly Endpoint[] }) => void;
@@ -110,6 +111,22 @@ describe('startSharedWorker()', () => {
         channel: 'abcd',
         requestId: 1,
       });
+    });
+
+    it("should name its database after the worker's name, also when options.name is undefined", async () => {
+      const factory = freshIndexedDB();
+      Object.assign(scope, { name: 'channels', indexedDB: factory });
+      try {
+        const hub = startSharedWorker({ persist: true, name: undefined, locks: null });
+        await hub.publish('settings', 'dark');
+        hub.close();
+        expect((await factory.databases()).map(({ name }) => name)).toEqual([
+          'shared-channels:channels',
+        ]);
+      } finally {
+        delete scope.name;
+        delete scope.indexedDB;
+      }
     });
 
     it('should refuse invalid limits before listening', () => {

@@ -25,14 +25,14 @@ export type { ConnectionState } from './hub-session.js';
 /** Options of {@link SharedWorkerClient}. */
 export interface ClientOptions {
   /** How long a request waits for the hub's reply before it rejects with `TimeoutError` (ms). Default 10,000. */
-  timeout?: number;
+  timeout?: number | undefined;
   /**
    * The worker's name, when the worker is given as a URL (`new SharedWorker(url, { name })`). In elected
    * mode, it separates hubs of one origin as a worker's name does.
    */
-  name?: string;
+  name?: string | undefined;
   /** Largest value `publish` sends, in characters of JSON; checked before sending. Default 1 MiB. */
-  maxPayload?: number;
+  maxPayload?: number | undefined;
   /**
    * The liveness window (ms), for a hub that holds no life lock (a hub without Web Locks): after this
    * long without a word the client pings it, and reconnects to a fresh worker when the ping gets no
@@ -40,13 +40,13 @@ export interface ClientOptions {
    * Where the hub holds its life lock (every browser with Web Locks), the client learns of the hub's
    * death from the lock instead, and never takes a busy hub for dead. Default 5,000; `0` turns pings off.
    */
-  heartbeat?: number;
+  heartbeat?: number | undefined;
   /**
    * Forces how the client reaches its hub. By default a SharedWorker; where SharedWorker is missing or
    * refuses to be made, a hub run by one tab the tabs elect (`'elected'`, over Web Locks and
    * BroadcastChannel); where those are missing too, a hub in this tab alone (`'local'`).
    */
-  transport?: TransportMode;
+  transport?: TransportMode | undefined;
   /**
    * Where SharedWorker is missing (Chrome for Android before 148, Android WebView, Samsung Internet), the
    * tab the tabs elect runs the hub in a dedicated Worker made by this factory, from the same worker file,
@@ -55,19 +55,19 @@ export interface ClientOptions {
    * 'channels', type: 'module' })`. For a worker given as a URL, the default is that URL as a dedicated
    * Worker; without either, the elected tab runs the hub in its page, and the worker file does not run.
    */
-  fallbackWorker?: () => DedicatedWorkerLike;
+  fallbackWorker?: (() => DedicatedWorkerLike) | undefined;
 }
 
 /** Options of `channel()`. */
 export interface ChannelOptions {
   /** Deliver only the newest of the values that arrive together. Default false: every value. */
-  conflate?: boolean;
+  conflate?: boolean | undefined;
 }
 
 /** Options of one request. */
 export interface RequestOptions {
   /** Overrides the client's `timeout` for this call (ms). */
-  timeout?: number;
+  timeout?: number | undefined;
 }
 
 const DEFAULT_TIMEOUT = 10_000;

@@ -7,9 +7,9 @@ import { RECORD_FORMAT, STORE, UPGRADES, readRecord, type ChannelsSchema } from 
 /** Options of {@link IndexedDbPersistence}. */
 export interface IndexedDbPersistenceOptions {
   /** The database's name. Default `'shared-channels'`; two hubs of one origin need two names. */
-  name?: string;
+  name?: string | undefined;
   /** Where to open it. Default `globalThis.indexedDB`; tests pass a fake-indexeddb `IDBFactory`. */
-  indexedDB?: IDBFactory;
+  indexedDB?: IDBFactory | undefined;
   /**
    * How a write commits. `'strict'` (default): the transaction completes only once the OS has flushed
    * it to disk, so an acknowledged publish survives even a power cut. `'relaxed'`: once it is in the OS's
@@ -17,7 +17,7 @@ export interface IndexedDbPersistenceOptions {
    * Chrome made `'relaxed'` its default in version 121, so the default is given explicitly:
    * https://developer.chrome.com/blog/indexeddb-durability-mode-now-defaults-to-relaxed
    */
-  durability?: 'strict' | 'relaxed';
+  durability?: 'strict' | 'relaxed' | undefined;
 }
 
 const DEFAULT_NAME = 'shared-channels';

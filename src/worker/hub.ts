@@ -46,31 +46,31 @@ export type { LockManagerLike } from '../transport.js';
 /** Options of {@link Hub} and `startSharedWorker()`. */
 export interface HubOptions {
   /** Overrides of the default limits (see {@link HubLimits}). */
-  limits?: Partial<HubLimits>;
+  limits?: { [K in keyof HubLimits]?: HubLimits[K] | undefined } | undefined;
   /**
    * Web Locks, for two things: the hub holds one for its whole life (a tab that waits for it learns of
    * the hub's death from the death itself), and it waits for the tabs' liveness locks. `startSharedWorker()`
    * passes `navigator.locks`; without them (`null`, or left out in `new Hub()`) tabs are forgotten only
    * when they say goodbye, and watch the hub with pings.
    */
-  locks?: LockManagerLike | null;
+  locks?: LockManagerLike | null | undefined;
   /**
    * Which channels outlive the worker: `true` (all), names and RegExps (`['settings', /^cart:/]`), or a
    * predicate `(channel) => boolean`. Default none. A persisted channel's value is saved before it is
    * published, and loaded before the hub answers any tab.
    */
-  persist?: PersistOption;
+  persist?: PersistOption | undefined;
   /**
    * Where persisted channels are kept. `startSharedWorker()` passes an `IndexedDbPersistence` named after
    * the hub (`shared-channels:<name>`), or a `MemoryPersistence` (with a warning) where there is no
    * IndexedDB; `new Hub()` without one keeps them in a `MemoryPersistence`.
    */
-  persistence?: Persistence;
+  persistence?: Persistence | undefined;
   /**
    * The hub's name: a SharedWorker's `name` (`startSharedWorker()` reads it), or the elected mode's
    * `name`. Hubs of one origin with different names never share the default persistence database.
    */
-  name?: string;
+  name?: string | undefined;
 }
 
 /** One reply's way back: to the port that asked, or, for a change, to the client's current port. */

@@ -1,4 +1,10 @@
+/**
+ * The hub, for the app's worker file: {@link startSharedWorker}, {@link Hub} and persistence.
+ *
+ * @module shared-channels/worker
+ */
 export { Hub, type HubOptions } from './hub.js';
+export type { LockManagerLike } from '../transport.js';
 export { DEFAULT_LIMITS, type HubLimits } from './limits.js';
 export { startSharedWorker } from './start-shared-worker.js';
 export type { PersistOption } from './persist-filter.js';

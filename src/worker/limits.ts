@@ -27,7 +27,9 @@ export const DEFAULT_LIMITS: Readonly<HubLimits> = {
 };
 
 /** The defaults, overridden by what the caller gave, each checked to be a positive whole number. */
-export function resolveLimits(limits: Partial<HubLimits> = {}): HubLimits {
+export function resolveLimits(
+  limits: { [K in keyof HubLimits]?: HubLimits[K] | undefined } = {},
+): HubLimits {
   const given = Object.entries(limits).filter(([, value]) => value !== undefined);
   const resolved: HubLimits = { ...DEFAULT_LIMITS, ...Object.fromEntries(given) };
   for (const [key, value] of Object.entries(resolved)) {

@@ -55,10 +55,11 @@ export function startSharedWorker(options: HubOptions = {}): Hub {
       'startSharedWorker(): must be called inside a SharedWorker, or the dedicated Worker of fallbackWorker',
     );
   }
-  // Hubs of one origin with different worker names keep their persisted channels apart.
-  const hub = asCalled(
-    () => new Hub(withEnvironment(scope.name ? { name: scope.name, ...options } : options)),
-  );
+  // Hubs of one origin with different worker names keep their persisted channels apart. A `name` left
+  // `undefined` is left out: it must not hide the worker's.
+  const named =
+    scope.name && options.name === undefined ? { ...options, name: scope.name } : options;
+  const hub = asCalled(() => new Hub(withEnvironment(named)));
   if (dedicated) {
     const { BroadcastChannel } = globalThis as WorkerGlobals;
     hostElectedHub(hub, globalThis, (name) => {
